@@ -1,0 +1,49 @@
+"""The ``memalign-nb`` command line: one module per command group.
+
+Each command module exposes ``add_parser(subparsers)``, which adds its sub-parser and sets
+``func(args) -> int`` as the default. Errors the library raises on purpose
+(:class:`~memalign_nb.errors.MemAlignError`) print as one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from memalign_nb.errors import MemAlignError
+
+COMMAND_MODULES: tuple[str, ...] = ("sections",)
+"""Modules of :mod:`memalign_nb.cli` that add a command, in ``--help`` order."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every command registered."""
+    from memalign_nb import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="memalign-nb",
+        description="Align LLM judges of ML notebooks with human experts.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"memalign_nb.cli.{name}").add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except MemAlignError as exc:
+        print(f"memalign-nb {args.command}: error: {exc}", file=sys.stderr)
+        return 2

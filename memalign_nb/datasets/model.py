@@ -1,0 +1,66 @@
+"""Records of a dataset: a :class:`Case` to judge and a loaded :class:`Dataset`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from memalign_nb.feedback.model import Grade
+from memalign_nb.notebooks.model import Notebook
+
+
+@dataclass(frozen=True)
+class Case:
+    """One notebook to judge, with the task it answers.
+
+    Attributes
+    ----------
+    case_id : str
+        Unique id within its dataset (the notebook's file stem by default).
+    notebook : Notebook
+        The loaded notebook.
+    prompt : str
+        The task prompt the notebook was generated from ("" when unknown).
+    task_type : str or None
+        ``classification``, ``regression``, ``forecasting`` or None when unknown.
+    """
+
+    case_id: str
+    notebook: Notebook
+    prompt: str = ""
+    task_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset folder as loaded by :func:`memalign_nb.datasets.load_dataset`.
+
+    Attributes
+    ----------
+    path : str
+        The dataset folder.
+    cases : tuple of Case
+        The notebooks, sorted by case id.
+    feedback : tuple of Grade
+        Every human grade in ``feedback.jsonl``.
+    """
+
+    path: str
+    cases: tuple[Case, ...]
+    feedback: tuple[Grade, ...] = field(default=())
+
+    def case(self, case_id: str) -> Case:
+        """The case with ``case_id``; :class:`KeyError` when absent."""
+        for case in self.cases:
+            if case.case_id == case_id:
+                return case
+        raise KeyError(case_id)
+
+    def subset(self, case_ids: Iterable[str]) -> Dataset:
+        """The cases in ``case_ids`` and only their grades (for cross-validation folds)."""
+        keep = set(case_ids)
+        return Dataset(
+            path=self.path,
+            cases=tuple(c for c in self.cases if c.case_id in keep),
+            feedback=tuple(g for g in self.feedback if g.case_id in keep),
+        )

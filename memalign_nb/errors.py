@@ -1,0 +1,206 @@
+"""Exceptions and warnings raised by memalign-nb.
+
+Every error the library raises on purpose derives from :class:`MemAlignError`, so callers
+can catch one class. Subclasses carry the structured fields (which file, which line, which
+dimension) that the message is built from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class MemAlignError(Exception):
+    """Root of every error memalign-nb raises on purpose."""
+
+
+class MemAlignWarning(UserWarning):
+    """Root of every warning memalign-nb emits."""
+
+
+class NotebookError(MemAlignError):
+    """A notebook file could not be read as a notebook.
+
+    Attributes
+    ----------
+    path : str
+        The file that failed.
+    problem : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class UnknownNameError(MemAlignError, KeyError):
+    """A name (dimension, judge engine, embedder, store) is not registered.
+
+    Attributes
+    ----------
+    kind : str
+        What was looked up, such as ``"dimension"`` or ``"judge engine"``.
+    name : str
+        The name that was asked for.
+    known : tuple of str
+        The names that would have worked.
+    """
+
+    def __init__(self, kind: str, name: str, known: tuple[str, ...] | list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = tuple(known)
+        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known) or 'none'}")
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return self.args[0]
+
+
+class InvalidScoreError(MemAlignError, ValueError):
+    """A score is outside 0-3 or not an integer.
+
+    Attributes
+    ----------
+    value : object
+        The offending value.
+    where : str
+        Where it came from (file and line, or the judge that produced it).
+    """
+
+    def __init__(self, value: object, where: str = "") -> None:
+        self.value = value
+        self.where = where
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}score {value!r} is not an integer from 0 to 3")
+
+
+class MissingDependencyError(MemAlignError, ImportError):
+    """An optional dependency is not installed.
+
+    Attributes
+    ----------
+    package : str
+        The importable module that is missing.
+    extra : str
+        The ``memalign-nb[extra]`` that installs it.
+    """
+
+    def __init__(self, package: str, extra: str) -> None:
+        self.package = package
+        self.extra = extra
+        super().__init__(
+            f"{package} is required for this feature: pip install 'memalign-nb[{extra}]'"
+        )
+
+
+class RubricError(MemAlignError):
+    """A rubric file is missing, unreadable or does not follow the rubric schema.
+
+    Attributes
+    ----------
+    path : str
+        The rubric file (or folder) that failed.
+    problem : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class InvalidGradeError(MemAlignError, ValueError):
+    """A grade has an empty or mistyped field (case id, rater, rationale, timestamp).
+
+    Unknown dimensions raise :class:`UnknownNameError` and bad scores
+    :class:`InvalidScoreError`; this covers the other fields of a grade.
+
+    Attributes
+    ----------
+    field : str
+        The offending field of :class:`memalign_nb.feedback.model.Grade`.
+    problem : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"{field}: {problem}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a dataset or grades file.
+
+    Attributes
+    ----------
+    file : str
+        The file (or folder) with the problem.
+    line : int or None
+        1-based line number within ``file``; None when the problem is the whole file.
+    message : str
+        What is wrong, in words.
+    """
+
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class DatasetError(MemAlignError):
+    """A dataset folder or grades file has problems; every one is listed.
+
+    Attributes
+    ----------
+    problems : tuple of Problem
+        Every problem found, in file and line order; the message has one per line.
+    """
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        count = len(self.problems)
+        lines = [f"{count} problem{'s' if count != 1 else ''}:", *map(str, self.problems)]
+        super().__init__("\n".join(lines))
+
+
+class ModelConfigError(MemAlignError):
+    """A chat model for an LLM judge cannot be built (provider, credentials, options).
+
+    Attributes
+    ----------
+    model : str
+        The model string or object description that failed (``openai:gpt-4o-mini``).
+    problem : str
+        What is wrong, in words (often the provider's own message).
+    """
+
+    def __init__(self, model: str, problem: str) -> None:
+        self.model = model
+        self.problem = problem
+        super().__init__(f"chat model {model!r}: {problem}")
+
+
+class MalformedReplyError(MemAlignError, ValueError):
+    """A model's reply is not a valid judgment (no JSON, missing fields, score not 0-3).
+
+    Attributes
+    ----------
+    reply : str
+        The reply text, shortened to 300 characters.
+    problem : str
+        What is wrong with it, in words; an LLM judge re-asks with this text.
+    """
+
+    def __init__(self, reply: str, problem: str) -> None:
+        self.reply = reply if len(reply) <= 300 else reply[:297] + "..."
+        self.problem = problem
+        super().__init__(f"malformed judge reply ({problem}): {self.reply!r}")
