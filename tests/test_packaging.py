@@ -1,0 +1,145 @@
+"""Packaging: environment.yml matches pyproject.toml, imports stay light, entry points resolve."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "memalign_nb"
+HEAVY_MODULES = ("mlflow", "chromadb", "langchain", "langchain_core", "matplotlib", "sklearn")
+REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*?)\s*$")
+
+
+def pyproject() -> dict:
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def normalise(requirement: str) -> tuple[str, str]:
+    """``("scikit-learn", ">=1.3")`` from ``"scikit_learn >= 1.3"`` (PEP 503 name, no spaces)."""
+    match = REQUIREMENT.match(requirement)
+    assert match, f"cannot parse requirement {requirement!r}"
+    name, _extras, spec = match.groups()
+    return re.sub(r"[-_.]+", "-", name).lower(), re.sub(r"\s+", "", spec)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("scikit_learn >= 1.3", ("scikit-learn", ">=1.3")),
+        ("PyYAML", ("pyyaml", "")),
+        ("memalign-nb[widgets]>=0.1,<1", ("memalign-nb", ">=0.1,<1")),
+    ],
+)
+def test_normalise(text, expected):
+    assert normalise(text) == expected
+
+
+def test_environment_yml_lists_runtime_and_widgets_dependencies_with_same_bounds():
+    project = pyproject()["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["widgets"]]
+    expected = dict(normalise(item) for item in wanted)
+
+    environment = yaml.safe_load((REPO / "environment.yml").read_text(encoding="utf-8"))
+    conda, pip_lines = [], []
+    for item in environment["dependencies"]:
+        if isinstance(item, dict):
+            assert set(item) == {"pip"}, f"unexpected entry {item}"
+            pip_lines += item["pip"]
+        else:
+            conda.append(normalise(item))
+    assert pip_lines == ["-e ."]
+    names = [name for name, _ in conda]
+    assert len(names) == len(set(names)), f"listed twice: {sorted(names)}"
+    listed = {name: spec for name, spec in conda if name not in ("python", "pip")}
+    assert listed == expected
+
+
+def test_library_never_imports_widgets():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            elif (
+                isinstance(node, ast.Call)
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+                and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+            ):
+                names = [node.args[0].value]
+            else:
+                continue
+            offenders += [
+                f"{path.relative_to(REPO)}:{node.lineno} imports {name}"
+                for name in names
+                if name == "widgets" or name.startswith("widgets.")
+            ]
+    assert not offenders, "\n".join(offenders)
+
+
+def _modules_after(statement: str) -> list[str]:
+    code = (
+        f"import json, sys\n{statement}\n"
+        f"heavy = {HEAVY_MODULES!r}\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_import_memalign_nb_leaves_heavy_dependencies_unloaded():
+    assert _modules_after("import memalign_nb") == []
+
+
+def test_reading_notebooks_leaves_heavy_dependencies_unloaded():
+    statement = (
+        "import memalign_nb\n"
+        f"memalign_nb.read_notebooks({str(REPO / 'tests' / 'data' / 'bad')!r})\n"
+        "memalign_nb.LoadReport, memalign_nb.Notebook, memalign_nb.Cell"
+    )
+    assert _modules_after(statement) == []
+
+
+def test_console_script_resolves_to_cli_main():
+    assert pyproject()["project"]["scripts"]["memalign-nb"] == "memalign_nb.cli:main"
+    (entry,) = importlib.metadata.entry_points(group="console_scripts", name="memalign-nb")
+    assert entry.value == "memalign_nb.cli:main"
+    from memalign_nb.cli import main
+
+    assert entry.load() is main
+
+
+def _package_data_patterns() -> list[str]:
+    return pyproject()["tool"]["setuptools"]["package-data"]["memalign_nb"]
+
+
+@pytest.mark.parametrize("pattern", _package_data_patterns())
+def test_package_data_patterns_match_files(pattern):
+    parts = Path(pattern).parts
+    first_wildcard = next((i for i, part in enumerate(parts) if "*" in part), len(parts))
+    folder = PACKAGE.joinpath(*parts[:first_wildcard])
+    if "*" in pattern and not folder.is_dir():
+        pytest.skip(f"{folder.relative_to(REPO)} does not exist yet (pattern {pattern!r})")
+    matches = [path for path in PACKAGE.glob(pattern) if path.is_file()]
+    assert matches, f"package data pattern {pattern!r} matches no file under memalign_nb/"
