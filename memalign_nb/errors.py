@@ -96,7 +96,16 @@ class MissingDependencyError(MemAlignError, ImportError):
         )
 
 
-class RubricError(MemAlignError):
+class _FileProblemError(MemAlignError):
+    """An error about one file: carries ``path`` and ``problem``, shown as ``path: problem``."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class RubricError(_FileProblemError):
     """A rubric file is missing, unreadable or does not follow the rubric schema.
 
     Attributes
@@ -106,11 +115,6 @@ class RubricError(MemAlignError):
     problem : str
         What is wrong with it, in words.
     """
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 class InvalidGradeError(MemAlignError, ValueError):
@@ -204,3 +208,33 @@ class MalformedReplyError(MemAlignError, ValueError):
         self.reply = reply if len(reply) <= 300 else reply[:297] + "..."
         self.problem = problem
         super().__init__(f"malformed judge reply ({problem}): {self.reply!r}")
+
+
+class FeedbackStoreError(_FileProblemError):
+    """The feedback store's database cannot be opened, read or written.
+
+    Attributes
+    ----------
+    path : str
+        The store's database file.
+    problem : str
+        What went wrong, in words (not a database, locked too long, disk full, ...).
+    """
+
+
+class MemoryDataError(MemAlignError, ValueError):
+    """Data entering or read back from a memory (episodic store, guideline file) is invalid.
+
+    Attributes
+    ----------
+    where : str
+        What holds the bad data: an example (``data_imputation::case-7``), a guidelines
+        file, or an episodic store directory.
+    problem : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, where: str, problem: str) -> None:
+        self.where = str(where)
+        self.problem = problem
+        super().__init__(f"{self.where}: {problem}")
