@@ -238,3 +238,20 @@ class MemoryDataError(MemAlignError, ValueError):
         self.where = str(where)
         self.problem = problem
         super().__init__(f"{self.where}: {problem}")
+
+
+class IntegrationError(MemAlignError):
+    """An MLflow or Spark object cannot be used as asked (a trace, a model URI, a column).
+
+    Attributes
+    ----------
+    target : str
+        What failed: a model URI (``runs:/<id>/judge``), a trace id, a DataFrame column.
+    problem : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, target: str, problem: str) -> None:
+        self.target = str(target)
+        self.problem = problem
+        super().__init__(f"{self.target}: {problem}")

@@ -1,0 +1,241 @@
+"""``memalign-nb judge``: score a dataset with a judge, write JSONL, report agreement.
+
+::
+
+    memalign-nb judge DATASET [--model M] [--dimensions D ...] [--concurrency N] [--rps R]
+                      [--base-url URL] [--out FILE] [--no-cache]
+
+Every judgment becomes one JSON line (:meth:`~memalign_nb.judges.base.Judgment.to_dict`).
+Where the dataset has human grades, a table per dimension follows: n (items the experts
+marked applicable that the judge scored), MAE against the raters' median, mean signed error
+(judge minus human; positive = lenient), exact agreement, and failures; then the calls,
+cache hits, tokens and wall time of the run. Exits 1 when any judgment failed (run it again
+to retry only those: the others come from the cache), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+from collections import Counter
+from collections.abc import Sequence
+from contextlib import ExitStack
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_HEADERS = ("dimension", "judged", "n", "MAE", "signed", "exact", "failed")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``judge`` command."""
+    from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
+
+    parser = subparsers.add_parser(
+        "judge",
+        help="score a dataset's notebooks with a judge and compare with human grades",
+        description="Score every notebook of DATASET on each dimension, write the judgments "
+        "as JSONL and, where human grades exist, print per dimension: n, MAE, mean signed "
+        "error (judge minus human; positive = lenient), exact agreement and failures.",
+    )
+    parser.add_argument("dataset", metavar="DATASET", help="the dataset folder")
+    parser.add_argument(
+        "--model",
+        default="heuristic",
+        help="'heuristic' (offline, the default), another judge engine, or a LangChain "
+        "model string such as openai:gpt-4o-mini or ollama:llama3.1",
+    )
+    parser.add_argument(
+        "--dimensions",
+        nargs="+",
+        metavar="DIM",
+        help="dimensions to score (space- or comma-separated); default: all of the rubrics",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=8,
+        metavar="N",
+        help="judgments in flight at once (default 8)",
+    )
+    parser.add_argument(
+        "--rps",
+        type=_positive_float,
+        metavar="R",
+        help="LLM requests per second at most (default: no limit)",
+    )
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="endpoint of an OpenAI-compatible or self-hosted model server",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="S",
+        default=60.0,
+        help="seconds per LLM request before it is retried (default 60)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        metavar="N",
+        default=3,
+        help="retries of a rate-limited, timed-out or failed request (default 3)",
+    )
+    parser.add_argument(
+        "--include-facts",
+        action="store_true",
+        help="show the LLM the sectioner's static-analysis facts as hints",
+    )
+    parser.add_argument(
+        "--out",
+        default="judgments.jsonl",
+        metavar="FILE",
+        help="JSONL output (default judgments.jsonl; '-' for standard output)",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=DEFAULT_CACHE_DIR,
+        metavar="DIR",
+        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the judgment cache"
+    )
+    parser.add_argument(
+        "--rubrics",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="rubric file or folder overriding or adding dimensions (repeatable)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=_judge)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def _judge(args: argparse.Namespace) -> int:
+    from memalign_nb.datasets import load_dataset
+    from memalign_nb.dimensions import check_dimension
+    from memalign_nb.judges.batch import run_batch_with_stats
+    from memalign_nb.judges.registry import LLM_ENGINE, make_judge, resolve_engine
+    from memalign_nb.rubrics import load_rubrics
+
+    rubrics = load_rubrics(args.rubrics)
+    dataset = load_dataset(args.dataset, rubrics=rubrics)
+    options: dict[str, Any] = {"rubrics": rubrics}
+    if resolve_engine(args.model) == LLM_ENGINE:
+        options.update(
+            requests_per_second=args.rps,
+            base_url=args.base_url,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
+            include_facts=args.include_facts,
+            cache_dir=None if args.no_cache else args.cache_dir,
+        )
+    else:
+        ignored = [
+            flag
+            for flag, value in (
+                ("--rps", args.rps),
+                ("--base-url", args.base_url),
+                ("--include-facts", args.include_facts),
+            )
+            if value
+        ]
+        if ignored:
+            logger.warning("%s ignored: they apply to LLM models only", ", ".join(ignored))
+    judge = make_judge(args.model, **options)
+    dimensions = _dimensions(args.dimensions) or judge.dimensions
+    for dimension in dimensions:  # before the output file is opened (and truncated)
+        check_dimension(dimension, judge.dimensions)
+    report = sys.stderr if args.out == "-" else sys.stdout
+    with ExitStack() as stack:
+        try:  # opened before the batch, so an unwritable path fails before any model is paid
+            out = (
+                sys.stdout
+                if args.out == "-"
+                else stack.enter_context(open(args.out, "w", encoding="utf-8"))
+            )
+        except OSError as exc:
+            print(
+                f"memalign-nb judge: error: cannot write {args.out}: {exc.strerror}",
+                file=sys.stderr,
+            )
+            return 2
+        result = run_batch_with_stats(
+            judge, dataset.cases, dimensions, args.concurrency, progress=not args.no_progress
+        )
+        for judgment in result.judgments:
+            out.write(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str) + "\n")
+    print(
+        f"judged {len(dataset.cases)} cases x {len(dimensions)} dimensions with "
+        f"{judge.judge_id} -> {args.out}",
+        file=report,
+    )
+    print(_agreement_table(result.judgments, dataset.feedback, dimensions), file=report)
+    print(result.stats.summary(), file=report)
+    failed = [j for j in result.judgments if not j.ok]
+    for judgment in failed[:3]:
+        print(f"failed: {judgment.case_id}/{judgment.dimension}: {judgment.error}", file=report)
+    return 1 if failed else 0
+
+
+def _dimensions(values: Sequence[str] | None) -> tuple[str, ...]:
+    """``--dimensions`` values, commas split, order kept, duplicates dropped."""
+    names = [name.strip() for value in values or () for name in value.split(",")]
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _agreement_table(
+    judgments: Sequence[Any], grades: Sequence[Any], dimensions: Sequence[str]
+) -> str:
+    """Per-dimension agreement with the human grades (dashes where there are none)."""
+    from memalign_nb.cli.dataset import _table
+    from memalign_nb.feedback import reference_scores
+    from memalign_nb.study.metrics import agreement_metrics
+
+    metrics = agreement_metrics(judgments, reference_scores(grades)) if grades else {}
+    judged = Counter(j.dimension for j in judgments)
+    failed = Counter(j.dimension for j in judgments if not j.ok)
+    rows = []
+    for dimension in dimensions:
+        m = metrics.get(dimension)
+        rows.append(
+            [
+                dimension,
+                judged[dimension],
+                m.n if m else 0,
+                _fmt(m.mae if m else None),
+                _fmt(m.signed_error if m else None, signed=True),
+                _fmt(m.exact_agreement if m else None),
+                failed[dimension],
+            ]
+        )
+    table = _table(_HEADERS, rows)
+    if not grades:
+        table += "\n(no human grades in the dataset: agreement columns are empty)"
+    return table
+
+
+def _fmt(value: float | None, *, signed: bool = False) -> str:
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:+.3f}" if signed else f"{value:.3f}"

@@ -1,0 +1,159 @@
+"""Chat models for LLM judges: built from model strings, with a retry policy.
+
+:func:`build_chat_model` turns ``"provider:model"`` into a LangChain chat model through
+LangChain's own ``init_chat_model`` (``databricks:<endpoint>`` through
+``databricks-langchain``), passing ``timeout`` and ``max_retries`` to the classes that have
+them, so the provider client retries rate limits, timeouts and 5xx with its own backoff.
+Models without such a setting get :func:`retry_policy` through ``Runnable.with_retry``.
+A missing provider package raises :class:`~memalign_nb.errors.MissingDependencyError`
+naming the ``memalign-nb[extra]`` to install; anything else that stops the model from being
+built (unknown provider, missing API key) raises
+:class:`~memalign_nb.errors.ModelConfigError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from memalign_nb.errors import MissingDependencyError, ModelConfigError
+
+logger = logging.getLogger(__name__)
+
+PROVIDER_EXTRAS: dict[str, tuple[str, str]] = {
+    "openai": ("langchain_openai", "openai"),
+    "azure_openai": ("langchain_openai", "openai"),
+    "anthropic": ("langchain_anthropic", "anthropic"),
+    "ollama": ("langchain_ollama", "ollama"),
+    "databricks": ("databricks_langchain", "databricks"),
+}
+"""Provider -> (its LangChain module, the ``memalign-nb[extra]`` that installs it)."""
+
+_TRANSIENT_NAMES: dict[str, tuple[str, ...]] = {
+    "openai": ("APITimeoutError", "APIConnectionError", "RateLimitError", "InternalServerError"),
+    "anthropic": ("APITimeoutError", "APIConnectionError", "RateLimitError", "InternalServerError"),
+    "httpx": ("TimeoutException", "NetworkError"),
+}
+
+
+def build_chat_model(
+    model: str,
+    *,
+    temperature: float,
+    timeout: float,
+    max_retries: int,
+    base_url: str | None = None,
+    rate_limiter: Any = None,
+    model_kwargs: dict[str, Any] | None = None,
+) -> Any:
+    """A LangChain chat model for ``model``, translating failures to memalign-nb errors.
+
+    Parameters
+    ----------
+    model : str
+        ``"provider:model"`` as ``init_chat_model`` reads it, or ``"databricks:<endpoint>"``.
+    temperature : float
+    timeout, max_retries
+        Passed only to model classes that have these settings (see
+        :func:`has_native_retries`).
+    base_url : str, optional
+        The provider class's ``base_url``.
+    rate_limiter : BaseRateLimiter, optional
+        LangChain rate limiter shared by every call of the model.
+    model_kwargs : dict, optional
+        Further keyword arguments of the model class (``api_key``, ``max_tokens``...).
+
+    Raises
+    ------
+    MissingDependencyError
+        The provider's LangChain package is not installed.
+    ModelConfigError
+        Unknown provider, missing credentials or a rejected option.
+    """
+    provider, _, name = model.partition(":")
+    required = {"temperature": temperature, **(model_kwargs or {})}
+    if base_url is not None:
+        required["base_url"] = base_url
+    if rate_limiter is not None:
+        required["rate_limiter"] = rate_limiter
+    try:
+        if provider == "databricks":
+            from databricks_langchain import ChatDatabricks
+
+            def build(**kwargs: Any) -> Any:
+                return ChatDatabricks(model=name, **kwargs)
+        else:
+            from langchain.chat_models import init_chat_model
+
+            def build(**kwargs: Any) -> Any:
+                return init_chat_model(model, **kwargs)
+
+        # Built once to learn its class: only some classes take timeout and max_retries.
+        probe = build(**required)
+        fields = _field_names(type(probe))
+        optional = {"timeout": timeout, "max_retries": max_retries}
+        supported = {k: v for k, v in optional.items() if k in fields}
+        return build(**required, **supported) if supported else probe
+    except ImportError as exc:
+        if provider not in PROVIDER_EXTRAS:
+            raise ModelConfigError(model, str(exc)) from exc
+        raise MissingDependencyError(*PROVIDER_EXTRAS[provider]) from exc
+    except Exception as exc:  # unknown provider, missing API key, bad option
+        raise ModelConfigError(model, f"{type(exc).__name__}: {exc}") from exc
+
+
+def has_native_retries(chat: Any) -> bool:
+    """Whether the chat model's class has its own ``max_retries`` (its client retries)."""
+    return "max_retries" in _field_names(type(chat))
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """Exception types worth retrying: timeouts, lost connections, rate limits, 5xx.
+
+    LangChain's provider-neutral model errors, plus provider SDK classes when their module
+    is already imported (it is, whenever a model of that provider is in use).
+    """
+    from langchain_core.exceptions import (
+        ModelAPIError,
+        ModelConnectionError,
+        ModelRateLimitError,
+        ModelTimeoutError,
+    )
+
+    found: list[type[BaseException]] = [
+        TimeoutError,
+        ConnectionError,
+        ModelRateLimitError,
+        ModelAPIError,
+        ModelConnectionError,
+        ModelTimeoutError,
+    ]
+    for module_name, names in _TRANSIENT_NAMES.items():
+        module = sys.modules.get(module_name)
+        found += [getattr(module, name) for name in names if hasattr(module, name)]
+    return tuple(found)
+
+
+def retry_policy(max_retries: int, wait: float) -> dict[str, Any]:
+    """Keyword arguments of ``Runnable.with_retry`` for transient errors.
+
+    Up to ``max_retries`` retries, waiting ``wait`` * 2^n seconds plus up to ``wait`` of
+    jitter. LangChain names the first wait ``initial``, which tenacity 9.1 deprecates for
+    ``multiplier`` (a name LangChain drops); it is passed only when it differs from the
+    default of 1 s, so the default warns about nothing.
+    """
+    backoff = {"jitter": wait, "max": max(wait, 60.0)}
+    if wait != 1:
+        backoff["initial"] = wait
+    return {
+        "retry_if_exception_type": transient_errors(),
+        "stop_after_attempt": max_retries + 1,
+        "exponential_jitter_params": backoff,
+    }
+
+
+def _field_names(cls: type) -> set[str]:
+    """Field names and aliases of a pydantic model class."""
+    fields = getattr(cls, "model_fields", {})
+    return set(fields) | {f.alias for f in fields.values() if getattr(f, "alias", None)}
