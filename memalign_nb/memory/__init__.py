@@ -1,0 +1,39 @@
+"""MemAlign's two memories and the embedders behind them.
+
+- Semantic memory: :class:`Guideline` records in a :class:`GuidelineSet`, written by the
+  rule learner (:func:`learn_rules`, heuristic engine) or distilled by a chat model
+  (:func:`distill_guidelines`, LLM engine); :func:`apply_rules` checks a section's facts.
+- Episodic memory: graded :class:`Example` records in a Chroma collection
+  (:class:`EpisodicMemory`), searched by similarity into :class:`Neighbour` records.
+- Embedders: :class:`HashingEmbeddings` (local, no download) or any LangChain embedder
+  through :func:`make_embeddings`.
+
+>>> from memalign_nb.memory import EpisodicMemory, Example
+>>> memory = EpisodicMemory()
+>>> memory.add([Example("nb1", "data_imputation", "df.fillna(df.mean())", 1, "leaks")])
+>>> memory.search("data_imputation", "df.fillna(df.median())")[0].example.expert_score
+1
+
+chromadb is imported only when an :class:`EpisodicMemory` is created.
+"""
+
+from __future__ import annotations
+
+from memalign_nb.memory.distill import distill_guidelines
+from memalign_nb.memory.embeddings import HashingEmbeddings, make_embeddings
+from memalign_nb.memory.episodic import EpisodicMemory, Example, Neighbour
+from memalign_nb.memory.guidelines import Guideline, GuidelineSet
+from memalign_nb.memory.rules import apply_rules, learn_rules
+
+__all__ = [
+    "EpisodicMemory",
+    "Example",
+    "Guideline",
+    "GuidelineSet",
+    "HashingEmbeddings",
+    "Neighbour",
+    "apply_rules",
+    "distill_guidelines",
+    "learn_rules",
+    "make_embeddings",
+]
