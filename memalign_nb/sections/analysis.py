@@ -1,0 +1,516 @@
+"""Walk a notebook's parsed cells in order and record what it does: :class:`Scanner`.
+
+The scanner visits every statement once, in notebook order, keeping its
+:class:`~memalign_nb.sections.symbols.SymbolTable` up to date (which variables hold which
+data, which hold models), and records an :class:`~memalign_nb.sections.events.Event` for
+every split, fitted transformer, model fit, prediction, metric, seed, MLflow call,
+missing-value check or fill, and inspection of data, with the role of the data involved.
+Imports and deprecated or removed APIs are recorded too. Nothing is executed;
+:mod:`memalign_nb.sections.facts` turns the records into
+:class:`~memalign_nb.sections.facts.NotebookFacts`.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from memalign_nb.sections import apis, deprecations
+from memalign_nb.sections.deprecations import DeprecatedUse
+from memalign_nb.sections.events import (
+    CV,
+    FULL,
+    TEST,
+    TRAIN,
+    UNKNOWN,
+    Event,
+    ImportedName,
+    last_name,
+    method_name,
+    name_role,
+    path_role,
+    statistic,
+    string_constants,
+    subscript_column,
+    target_column,
+    var_name,
+)
+from memalign_nb.sections.symbols import ObjectInfo, SymbolTable, manual_split
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Scanner(SymbolTable):
+    """Walks parsed cells in order and records :class:`Event` objects.
+
+    Call :meth:`scan` once per parsed code cell, in notebook order, then read the
+    attributes below (and those of :class:`SymbolTable`). Instances are single-use.
+
+    Attributes
+    ----------
+    events : list of Event
+        Everything recorded, in scanning order.
+    imports : list of ImportedName
+        Every name bound by an import.
+    deprecated : list of DeprecatedUse
+        Uses of deprecated or removed APIs.
+    target_candidates : Counter
+        Column name -> weight of the evidence that it is the target.
+    target_vars : set of str
+        Variables that hold the target (``y``, ``y_train``).
+    cell : int
+        The cell being scanned.
+    """
+
+    events: list[Event] = field(default_factory=list)
+    imports: list[ImportedName] = field(default_factory=list)
+    deprecated: list[DeprecatedUse] = field(default_factory=list)
+    target_candidates: Counter = field(default_factory=Counter)
+    target_vars: set[str] = field(default_factory=set)
+    cell: int = 0
+
+    def scan(self, cell: int, tree: ast.Module) -> None:
+        """Record the events of one parsed code cell (cells must come in order)."""
+        self.cell = cell
+        for node in tree.body:
+            self._stmt(node)
+
+    # -- statements ---------------------------------------------------------------------
+    def _stmt(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            self._import(node)
+        elif isinstance(node, ast.Assign):
+            self._exprs(node.value)
+            for target in node.targets:
+                self._bind(target, node.value)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign) and node.value is not None:
+            self._exprs(node.value)
+            self._exprs(node.target)
+        elif isinstance(node, ast.For | ast.AsyncFor):
+            self._exprs(node.iter)
+            self._bind(node.target, node.iter)
+            self._fold_roles(node.target, node.iter)
+            self._body(node.body + node.orelse)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self.bound.add(node.name)
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    self._stmt(child)
+                else:
+                    self._exprs(child)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.stmt):
+                    self._stmt(child)
+                elif isinstance(child, ast.expr | ast.withitem | ast.excepthandler
+                                | ast.match_case | ast.arguments):
+                    self._exprs(child)
+            if isinstance(node, ast.Global | ast.Nonlocal):
+                self.bound.update(node.names)
+
+    def _fold_roles(self, target: ast.expr, loop: ast.expr) -> None:
+        """``for tr, te in kf.split(X)`` (or ``enumerate(...)``): tr is train, te is test."""
+        if isinstance(loop, ast.Call) and last_name(loop.func) == "enumerate" and loop.args:
+            loop = loop.args[0]
+            target = target.elts[-1] if isinstance(target, ast.Tuple) else target
+        if method_name(loop) != "split" or not isinstance(target, ast.Tuple):
+            return
+        for name, role in zip(target.elts, (TRAIN, TEST), strict=False):
+            if isinstance(name, ast.Name):
+                self.roles[name.id] = role
+
+    def _body(self, nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            self._stmt(node)
+
+    def _import(self, node: ast.Import | ast.ImportFrom) -> None:
+        for alias in node.names:
+            if isinstance(node, ast.Import):
+                module = alias.name
+                name = alias.asname or alias.name.split(".")[0]
+                target = alias.name if alias.asname else name
+            elif alias.name == "*":
+                self.star_import = True
+                module = node.module or ""
+                name, target = "", module
+            else:
+                module = f"{node.module or ''}.{alias.name}"
+                name = alias.asname or alias.name
+                target = module
+            entry = deprecations.match_module(module)
+            if entry is not None:
+                self.deprecated.append(DeprecatedUse(entry, self.cell, node.lineno))
+            if name and (node.level == 0 if isinstance(node, ast.ImportFrom) else True):
+                self.aliases[name] = target
+                self.bound.add(name)
+                if module != "__future__" and not module.startswith("__future__."):
+                    self.imports.append(ImportedName(name, target, self.cell, node.lineno))
+            elif name:
+                self.bound.add(name)
+
+    # -- binding ------------------------------------------------------------------------
+    def _bind(self, target: ast.expr, value: ast.expr) -> None:
+        self._exprs(target)
+        if isinstance(target, ast.Tuple | ast.List):
+            self._bind_many(target.elts, value)
+            return
+        if isinstance(target, ast.Subscript):
+            self._column_write(target, value)
+            return
+        if not isinstance(target, ast.Name):
+            return
+        name = target.id
+        self.bound.add(name)
+        for table in (self.roles, self.objects, self.fits):
+            table.pop(name, None)
+        self.frames.discard(name)
+        obj = self.object_of(value)
+        if obj is not None:
+            self.objects[name] = obj
+            if method_name(value) in apis.FIT_METHODS:
+                data = self.data_of_call(value)
+                self.fits[name] = [(self.cell, obj.data if data == UNKNOWN and obj.data
+                                    else data)]
+            return
+        if isinstance(value, ast.Attribute) and value.attr == "best_estimator_":
+            source = var_name(value.value)
+            if source in self.objects:
+                self.objects[name] = self.objects[source]
+                self.fits[name] = list(self.fits.get(source, ()))
+            return
+        if self.is_load(value):
+            self.fits[name] = [(self.cell, UNKNOWN)]
+            self.events.append(Event("model_load", last_name(value.func), self.cell, value.lineno))
+            return
+        self._bind_data(name, value)
+
+    def _bind_many(self, targets: list[ast.expr], value: ast.expr) -> None:
+        if isinstance(value, ast.Call) and last_name(value.func) == "train_test_split":
+            for i, target in enumerate(targets):
+                if isinstance(target, ast.Name):
+                    self.bound.add(target.id)
+                    self.roles[target.id] = TEST if i % 2 else TRAIN
+                    self.note_frame(target.id, value)
+            return
+        values = value.elts if isinstance(value, ast.Tuple | ast.List) else None
+        for i, target in enumerate(targets):
+            if isinstance(target, ast.Starred):
+                target = target.value
+            if values is not None and len(values) == len(targets):
+                self._bind(target, values[i])
+            elif isinstance(target, ast.Name):
+                self.bound.add(target.id)
+                self.roles.pop(target.id, None)
+                role = name_role(target.id)
+                if role:
+                    self.roles[target.id] = role
+            else:
+                self._bind_many(getattr(target, "elts", []), value)
+
+    def _bind_data(self, name: str, value: ast.expr) -> None:
+        named = name_role(name)
+        computed = self.role(value)
+        split = None
+        if named in (TRAIN, TEST) and computed not in (TRAIN, TEST):
+            split = manual_split(value)
+        if split is not None:
+            kind, flags = split
+            group = {"date_mask": "date", "slice": "ordered"}.get(kind, "random")
+            self.events.append(Event("split", kind, self.cell, value.lineno, FULL, group,
+                                     name, flags))
+        role = named or computed
+        if role is None and self.is_source(value):
+            role = path_role(value) or FULL
+        if role is not None:
+            self.roles[name] = role
+        self.note_frame(name, value)
+        column, weight = target_column(name, value)
+        if column:
+            self.target_candidates[column] += weight
+            if weight > 1:
+                self.target_vars.add(name)
+        if re.search(r"baseline|naive|persistence|dummy", name, re.I):
+            self.events.append(Event("baseline", name, self.cell, value.lineno))
+
+    def _column_write(self, target: ast.Subscript, value: ast.expr) -> None:
+        selects_missing = any(
+            isinstance(n, ast.Attribute) and n.attr in apis.MISSING_CHECKS
+            for n in ast.walk(target.slice)
+        )
+        stat = statistic([value])
+        if selects_missing:
+            self._missing("assign", target, target.lineno, stat)
+        elif (isinstance(target.slice, ast.Constant) and stat is None
+              and method_name(value) not in apis.MISSING_HANDLERS
+              and self.role(value) is not None):
+            self.events.append(Event("feature", "new_column", self.cell, target.lineno,
+                                     columns=(str(target.slice.value),)))
+
+    # -- expressions --------------------------------------------------------------------
+    def _exprs(self, node: ast.AST) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                self._call(sub)
+            elif isinstance(sub, ast.Attribute):
+                self._attribute(sub)
+            elif isinstance(sub, ast.Name):
+                (self.used if isinstance(sub.ctx, ast.Load) else self.bound).add(sub.id)
+            elif isinstance(sub, ast.arg):
+                self.bound.add(sub.arg)
+            elif isinstance(sub, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and sub.name:
+                self.bound.add(sub.name)
+
+    def _attribute(self, node: ast.Attribute) -> None:
+        entry = deprecations.ATTRIBUTES.get(node.attr)
+        if entry is None:
+            path = self.path(node)
+            entry = deprecations.NAMES.get(path) if path else None
+        if entry is not None:
+            self.deprecated.append(DeprecatedUse(entry, self.cell, node.lineno))
+        if node.attr in apis.EDA_ATTRIBUTES:
+            self.events.append(Event("eda", node.attr, self.cell, node.lineno))
+
+    def _call(self, node: ast.Call) -> None:
+        func, line = node.func, node.lineno
+        last = last_name(func)
+        path = self.path(func) or last
+        for kw in node.keywords:
+            value = kw.value.value if isinstance(kw.value, ast.Constant) else None
+            entry = deprecations.match_keyword(last, kw.arg or "", value)
+            if entry is not None:
+                self.deprecated.append(DeprecatedUse(entry, self.cell, line))
+            if kw.arg in ("random_state", "seed") and not (
+                    isinstance(kw.value, ast.Constant) and kw.value.value is None):
+                shown = value if value is not None else ast.unparse(kw.value)[:40]
+                self.events.append(Event("seed", f"{kw.arg}={shown}", self.cell, line))
+            if kw.arg == "parse_dates":
+                self._time("parse_dates", line)
+        if isinstance(func, ast.Attribute):
+            receiver = var_name(func.value)
+            if last in deprecations.FRAME_METHODS and (
+                receiver in self.frames
+                or any(kw.arg in ("ignore_index", "sort") for kw in node.keywords)
+            ):
+                self.deprecated.append(
+                    DeprecatedUse(deprecations.FRAME_METHODS[last], self.cell, line))
+            self._method_call(node, func, last, receiver, line)
+        owner = self.objects.get(var_name(func.value)) if isinstance(func, ast.Attribute) else None
+        if path.startswith("mlflow.") or (owner is not None and owner.kind == "client"):
+            self._mlflow(node, last, line)
+        handler = _FUNCTION_HANDLERS.get(last) or _FUNCTION_HANDLERS.get(path)
+        if handler is not None:
+            handler(self, node, last, line)
+        elif path in apis.SEED_FUNCTIONS or last in apis.SEED_FUNCTIONS:
+            self.events.append(Event("seed", path, self.cell, line))
+        elif last in apis.METRICS:
+            data = self.role_of_args(node) or UNKNOWN
+            self.events.append(Event("metric", last, self.cell, line, data, apis.METRICS[last]))
+        elif path.split(".")[0] in apis.PLOT_MODULES:
+            self.events.append(Event("plot", path, self.cell, line,
+                                     columns=string_constants(node)))
+        if last in apis.BASELINES:
+            self.events.append(Event("baseline", last, self.cell, line))
+        if last in apis.FORECASTERS or last == "TimeSeriesSplit":
+            self._time(last, line)
+
+    def _method_call(self, node: ast.Call, func: ast.Attribute, last: str, receiver: str,
+                     line: int) -> None:
+        if last in apis.FIT_METHODS:
+            self._fit(node, func, last, line)
+        elif last in apis.PREDICT_METHODS:
+            self._predict(node, func, receiver, last, line)
+        elif last == "backward":  # a PyTorch training loop: loss.backward()
+            self.events.append(Event("fit", "torch training loop", self.cell, line, UNKNOWN,
+                                     "neural_net"))
+        elif last in ("score", "evaluate") and (receiver in self.fits or receiver in self.objects):
+            obj = self.objects.get(receiver)
+            family = {"classifier": "classification", "regressor": "regression"}.get(
+                obj.group if obj else "", "other")
+            self.events.append(Event("metric", last, self.cell, line,
+                                     self.role_of_args(node) or UNKNOWN, family, receiver))
+        elif last == "split" and receiver in self.objects:
+            obj = self.objects[receiver]
+            self.events.append(Event("cv", obj.cls, self.cell, line,
+                                     self.role_of_args(node) or UNKNOWN, "", receiver,
+                                     obj.flags))
+        if last in apis.MISSING_CHECKS:
+            self.events.append(Event("missing_check", last, self.cell, line,
+                                     columns=string_constants(func.value)))
+        elif last in apis.MISSING_HANDLERS:
+            self._missing(last, func.value, line, statistic([*node.args, *(
+                kw.value for kw in node.keywords)]))
+        elif last in apis.TIME_METHODS:
+            self._time(last, line)
+        elif last in ("set_index", "sort_values") and any(
+                apis.DATE_NAME.search(c) for c in string_constants(node)):
+            self._time(f"{last}(date)", line)
+        elif last in apis.EDA_METHODS or last in apis.PLOT_METHODS:
+            columns = string_constants(func.value) + string_constants(node)
+            kind = "plot" if last in apis.PLOT_METHODS else "eda"
+            self.events.append(Event(kind, last, self.cell, line, columns=columns))
+        elif last in apis.WRITE_METHODS:
+            self.events.append(Event("output_write", last, self.cell, line))
+
+    # -- events -------------------------------------------------------------------------
+    def _fit(self, node: ast.Call, func: ast.Attribute, method: str, line: int) -> None:
+        receiver = var_name(func.value)
+        obj = self.objects.get(receiver) or self.object_of(func.value)
+        data = self.data_of_call(node)
+        if obj is None:  # fitted, but built where we cannot see: guess from the method
+            if method == "fit_resample":
+                obj = ObjectInfo("unknown", "transformer", "resampler")
+            elif method == "fit_transform":
+                obj = ObjectInfo("unknown", "transformer", "other")
+            else:
+                obj = ObjectInfo("unknown", "model", "unknown")
+        if obj.data is not None and not node.args:
+            data = obj.data
+        first = node.args[0] if node.args else None
+        on_target = first is not None and any(
+            isinstance(n, ast.Name) and n.id in self.target_vars for n in ast.walk(first))
+        self._fit_object(obj, receiver, data, line, in_pipeline=False, on_target=on_target,
+                         columns=string_constants(first))
+        if receiver and obj.kind in ("model", "pipeline", "search"):
+            self.fits.setdefault(receiver, []).append((self.cell, data))
+
+    def _fit_object(self, obj: ObjectInfo, variable: str, data: str, line: int, *,
+                    in_pipeline: bool, on_target: bool = False,
+                    columns: tuple[str, ...] = ()) -> None:
+        flags = frozenset({"in_pipeline"}) if in_pipeline else frozenset()
+        if obj.kind == "transformer":
+            self.events.append(Event("transform", obj.cls, self.cell, line, data, obj.group,
+                                     variable, flags | ({"target"} if on_target else set()),
+                                     columns=columns))
+        elif obj.kind == "model":
+            self.events.append(Event("fit", obj.cls, self.cell, line, data, obj.group,
+                                     variable, flags | obj.flags))
+        elif obj.kind in ("pipeline", "search"):
+            if obj.kind == "search":
+                self.events.append(Event("tuning", obj.cls, self.cell, line, data,
+                                         variable=variable, flags=obj.flags))
+            for cls, kind, group in obj.steps:
+                self._fit_object(ObjectInfo(cls, kind, group), variable, data, line,
+                                 in_pipeline=obj.kind == "pipeline" or in_pipeline
+                                 or kind == "transformer")
+
+    def _predict(self, node: ast.Call, func: ast.Attribute, receiver: str, method: str,
+                 line: int) -> None:
+        if isinstance(func.value, ast.Attribute) and func.value.attr == "best_estimator_":
+            receiver = var_name(func.value.value)
+        fits = self.fits.get(receiver, [])
+        obj = self.objects.get(receiver)
+        if not fits and obj is None and not receiver:
+            return
+        data = self.data_of_call(node) if node.args else UNKNOWN
+        refs = tuple(sorted({cell for cell, _ in fits}))
+        fitted_on = fits[-1][1] if fits else ""
+        flags = {f"fitted_on_{fitted_on}"} if fitted_on else set()
+        if obj is not None and obj.kind in ("pipeline", "search") and any(
+                kind == "transformer" for _, kind, _ in obj.steps):
+            flags.add("pipeline")
+        self.events.append(Event("predict", method, self.cell, line, data,
+                                 obj.group if obj else "", receiver, frozenset(flags), refs))
+
+    def _missing(self, how: str, receiver: ast.AST, line: int,
+                 stat: tuple[str, ast.AST] | None) -> None:
+        """A fill or drop of missing values; a fill learned from data is a transform too."""
+        columns = string_constants(receiver)
+        names = {n.id for n in ast.walk(receiver) if isinstance(n, ast.Name)}
+        flags = {"target"} if names & self.target_vars else set()
+        self.events.append(Event("missing_handling", how, self.cell, line,
+                                 variable=var_name(receiver), columns=columns,
+                                 flags=frozenset(flags)))
+        if stat is not None:
+            name, source = stat
+            data = self.role(source) or self.role(receiver) or UNKNOWN
+            self.events.append(Event("transform", f"{how}({name})", self.cell, line, data,
+                                     "imputer", var_name(receiver),
+                                     frozenset(flags | {"statistic"}), columns=columns))
+
+    def _mlflow(self, node: ast.Call, last: str, line: int) -> None:
+        flags = {kw.arg for kw in node.keywords if kw.arg in ("signature", "input_example")
+                 and not (isinstance(kw.value, ast.Constant) and kw.value.value is None)}
+        self.events.append(Event("mlflow", last, self.cell, line, flags=frozenset(flags)))
+
+    def _time(self, what: str, line: int) -> None:
+        self.events.append(Event("time_order", what, self.cell, line))
+
+    # -- function calls handled by name (see _FUNCTION_HANDLERS) --------------------------
+    def _split_call(self, node: ast.Call, last: str, line: int) -> None:
+        kws = {kw.arg: kw.value for kw in node.keywords}
+        shuffle, stratify = kws.get("shuffle"), kws.get("stratify")
+        ordered = isinstance(shuffle, ast.Constant) and shuffle.value is False
+        flags = {"time_based" if ordered else "shuffled"}
+        if stratify is not None and not (
+                isinstance(stratify, ast.Constant) and stratify.value is None):
+            flags.add("stratified")
+        if "random_state" in kws:
+            flags.add("seeded")
+        self.events.append(Event("split", last, self.cell, line,
+                                 self.role_of_args(node) or UNKNOWN,
+                                 "ordered" if ordered else "random", flags=frozenset(flags)))
+        column = subscript_column(node.args[1]) if len(node.args) >= 2 else None
+        if column:
+            self.target_candidates[column] += 2
+
+    def _cv_call(self, node: ast.Call, last: str, line: int) -> None:
+        kws = {kw.arg: kw.value for kw in node.keywords}
+        cv = self.object_of(kws["cv"]) if "cv" in kws else None
+        data_node = node.args[1] if len(node.args) > 1 else kws.get("X")
+        data = (self.role(data_node) if data_node is not None else None) or UNKNOWN
+        self.events.append(Event("cv", last, self.cell, line, data,
+                                 flags=cv.flags if cv else frozenset()))
+        scoring = kws.get("scoring")
+        name = str(scoring.value) if isinstance(scoring, ast.Constant) else last
+        self.events.append(Event("metric", name, self.cell, line, CV,
+                                 apis.METRICS.get(name, "other")))
+
+    def _get_dummies(self, node: ast.Call, last: str, line: int) -> None:
+        arg = node.args[0] if node.args else None
+        data = (self.role(arg) if arg is not None else None) or UNKNOWN
+        self.events.append(Event("transform", "get_dummies", self.cell, line, data, "encoder",
+                                 var_name(arg), columns=string_constants(arg or node)))
+
+    def _booster_call(self, node: ast.Call, last: str, line: int) -> None:
+        """``xgb.train(params, dtrain)``, ``lgb.train``, ``xgb.cv``: the functional APIs."""
+        path = self.path(node.func) or ""
+        if path.split(".")[0] not in ("xgboost", "lightgbm", "catboost"):
+            return
+        data_node = node.args[1] if len(node.args) > 1 else next(
+            (kw.value for kw in node.keywords if kw.arg in ("dtrain", "train_set")), None)
+        data = (self.role(data_node) if data_node is not None else None) or UNKNOWN
+        if last == "cv":
+            self.events.append(Event("cv", path, self.cell, line, data))
+        else:
+            self.events.append(Event("fit", path, self.cell, line, data, "unknown"))
+
+    def _missingno(self, node: ast.Call, last: str, line: int) -> None:
+        self.events.append(Event("missing_check", "missingno", self.cell, line))
+
+    def _optimize(self, node: ast.Call, last: str, line: int) -> None:
+        if last == "fmin" or method_name(node) == "optimize":  # hyperopt, Optuna
+            self.events.append(Event("tuning", last, self.cell, line, UNKNOWN))
+
+    def _dates(self, node: ast.Call, last: str, line: int) -> None:
+        self._time(last, line)
+
+
+_FUNCTION_HANDLERS = {
+    "train_test_split": Scanner._split_call,
+    **dict.fromkeys(apis.CV_FUNCTIONS, Scanner._cv_call),
+    "get_dummies": Scanner._get_dummies,
+    "train": Scanner._booster_call,
+    "cv": Scanner._booster_call,
+    "missingno.matrix": Scanner._missingno,
+    "missingno.bar": Scanner._missingno,
+    "missingno.heatmap": Scanner._missingno,
+    "optimize": Scanner._optimize,
+    "fmin": Scanner._optimize,
+    "to_datetime": Scanner._dates,
+    "date_range": Scanner._dates,
+}
+"""Calls recognised by their last name (or full path), and the method recording them."""

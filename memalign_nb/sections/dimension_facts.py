@@ -1,0 +1,403 @@
+"""Per-dimension fact dicts: the flat view of :class:`NotebookFacts` a judge scores.
+
+:data:`FACT_KEYS` documents every key of every dimension; :data:`FACT_BUILDERS` computes
+them. Keys are stable (the heuristic judge and MemAlign's learned guideline conditions
+refer to them by name) and values are JSON-serialisable: bool, int, float, str, or lists
+of str/int. "Held-out data" means rows kept apart for evaluation: the test side of a
+split, or a separate test file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from memalign_nb.sections.apis import IMBALANCE_METRICS
+from memalign_nb.sections.events import CV, FULL, TEST, TRAIN, UNKNOWN, Event
+
+if TYPE_CHECKING:
+    from memalign_nb.sections.facts import NotebookFacts
+
+MAX_LISTED = 20
+"""Longest list a fact value holds (names beyond it are dropped)."""
+
+_LINEAR = ("LogisticRegression", "LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGD",
+           "LinearSVC", "LinearSVR", "Perceptron", "OLS", "ols")
+
+FACT_KEYS: dict[str, dict[str, str]] = {
+    "library_installation": {
+        "installs": "number of package-install commands (%pip, !pip, conda)",
+        "installed_packages": "requirement specifiers installed",
+        "unpinned_packages": "installed packages without any version constraint",
+        "installs_pinned": "at least one install, and every package pinned exactly",
+        "installs_use_shell_pip": "uses !pip (may target another environment) not %pip",
+        "install_cells": "cells with installs",
+        "imports": "names bound by imports",
+        "import_cells": "number of cells containing imports",
+        "imports_after_code": "imports in cells after the first cell doing other work",
+        "unused_imports": "imported names never used",
+        "undefined_names": "names used but never defined or imported (likely missing imports)",
+        "deprecated_apis": "deprecated or removed APIs used",
+        "removed_api_used": "an API removed from current library releases is used",
+        "deprecated_api_used": "a deprecated (still present) API is used",
+        "unparsed_cells": "code cells that are not valid Python 3",
+    },
+    "exploratory_data_analysis": {
+        "eda_calls": "calls inspecting data (head, info, describe, value_counts, shape, ...)",
+        "eda_methods": "distinct inspection methods used",
+        "shape_checked": "shape or info inspected",
+        "types_checked": "dtypes or info inspected",
+        "summary_statistics": "describe() used",
+        "missingness_measured": "missing values counted (isnull/isna, missingno)",
+        "target_distribution_checked": "the target column's distribution inspected or plotted",
+        "correlations_checked": "correlations computed or plotted (corr, heatmap)",
+        "plots": "plotting calls",
+        "markdown_cells": "markdown cells (narration of findings)",
+    },
+    "data_imputation": {
+        "missing_values_handled": "fillna, dropna, interpolate or an imputer is used",
+        "missingness_measured": "missing values counted (isnull/isna, missingno)",
+        "imputation_methods": "how missing values are handled (SimpleImputer, fillna(mean), ...)",
+        "imputer_in_pipeline": "an imputer is fitted inside a Pipeline/ColumnTransformer",
+        "imputer_fit_on_train": "an imputer or fill statistic is learned from training rows only",
+        "imputer_fit_before_split": "an imputer or fill statistic is learned before the split",
+        "imputer_fit_on_full_data": "a fill statistic is learned from all rows (train and "
+                                    "held-out together) while held-out data exists",
+        "imputer_fit_on_test": "a fill statistic is learned from held-out rows",
+        "imputation_leakage": "any of the three leaks above",
+        "target_imputed": "missing values of the target are filled",
+        "rows_dropped": "dropna used",
+        "split_present": "the data is split into training and held-out rows",
+        "split_cells": "cells where the split happens",
+    },
+    "feature_engineering": {
+        "transformers": "fitted transformers other than imputers (scalers, encoders, ...)",
+        "scaling": "a scaler is fitted",
+        "encoding": "categorical encoding is done (encoders, get_dummies)",
+        "transform_in_pipeline": "a transformer is fitted inside a Pipeline/ColumnTransformer",
+        "transform_fit_before_split": "a transformer is fitted before the split",
+        "transform_fit_on_full_data": "a transformer is fitted on all rows while held-out "
+                                      "data exists",
+        "transform_fit_on_test": "a transformer is fitted on held-out rows",
+        "feature_leakage": "any of the three leaks above",
+        "resampling_before_split": "over/under-sampling (SMOTE, ...) before the split or on "
+                                   "all rows",
+        "get_dummies_separately": "get_dummies applied to training and held-out data apart",
+        "label_encoded_features": "LabelEncoder used on columns other than the target",
+        "linear_model_used": "a linear model is trained (label-encoded nominals hurt it)",
+        "new_columns": "columns created from other columns",
+        "split_present": "the data is split into training and held-out rows",
+    },
+    "model_training": {
+        "task_type": "classification, regression, forecasting or unknown (guessed from code)",
+        "task_evidence": "why the task type was guessed",
+        "target": "the target column, or '' when not visible",
+        "models": "model classes trained",
+        "model_families": "classifier, regressor, forecaster, clusterer, neural_net, unknown",
+        "split_present": "the data is split into training and held-out rows",
+        "split_kinds": "train_test_split, slice, date_mask, sample",
+        "random_split": "rows are assigned to train/test at random",
+        "stratified_split": "the split or cross-validation is stratified",
+        "time_ordered": "the data is handled as a time series",
+        "random_split_on_time_series": "a random split on time-ordered data",
+        "cross_validation": "cross-validation is used",
+        "tuning": "hyper-parameters are searched (GridSearchCV, Optuna, ...)",
+        "tuning_on_test": "the hyper-parameter search is fitted on held-out rows",
+        "trains_on_test": "a model is fitted on held-out rows",
+        "trains_on_full_data_after_split": "a model is fitted on all rows after splitting "
+                                           "(held-out rows included)",
+        "baseline_present": "a baseline model (DummyClassifier, naive forecast) is present",
+        "seed_set": "a random seed or random_state is set",
+        "model_family_mismatch": "only regressors fitted but only classification metrics "
+                                 "computed, or the reverse",
+    },
+    "model_use": {
+        "predictions": "prediction calls",
+        "predicts_on_heldout": "a fitted model predicts on held-out or new data",
+        "predicts_on_training_data": "a model predicts on its training rows",
+        "only_predicts_on_training_data": "every prediction is on training rows",
+        "model_reused_for_predictions": "the model fitted on training data is the one that "
+                                        "predicts on held-out data",
+        "model_refit_on_test": "a model is fitted again on held-out rows",
+        "transform_refit_on_test": "preprocessing is fitted again on held-out rows",
+        "predicts_with_pipeline": "predictions go through a pipeline with its preprocessing",
+        "loads_saved_model": "a saved model is loaded (joblib, pickle, MLflow, Keras)",
+        "writes_outputs": "predictions or models are written out (to_csv, save, dump)",
+        "predicts_without_fit": "predictions by a model never fitted or loaded in the notebook",
+    },
+    "metrics_evaluation": {
+        "metrics": "metric functions used (and scoring= names)",
+        "metric_families": "classification, regression, forecasting, other",
+        "heldout_metrics": "metrics computed on held-out rows",
+        "training_metrics": "metrics computed on training rows",
+        "cv_metrics": "metrics from cross-validation",
+        "full_data_metrics": "metrics computed on all rows (training rows included)",
+        "only_training_metrics": "metrics exist and all are on training rows",
+        "imbalance_aware_metrics": "F1, ROC-AUC, PR-AUC, balanced accuracy, ... used",
+        "metric_task_mismatch": "metrics of another task family than the task",
+        "baseline_present": "a baseline model (DummyClassifier, naive forecast) is present",
+        "task_type": "classification, regression, forecasting or unknown",
+        "split_present": "the data is split into training and held-out rows",
+    },
+    "mlflow_logging": {
+        "mlflow_used": "any MLflow call",
+        "mlflow_calls": "number of MLflow calls",
+        "experiment_set": "set_experiment or create_experiment",
+        "run_started": "start_run",
+        "params_logged": "log_param or log_params",
+        "metrics_logged": "log_metric or log_metrics",
+        "model_logged": "a log_model call, or autolog",
+        "model_signature": "log_model with a signature or input_example (or autolog)",
+        "autolog": "autolog is turned on",
+        "artifacts_logged": "log_artifact(s), log_figure, log_dict, log_text or log_table",
+        "tags_set": "set_tag or set_tags",
+        "mlflow_without_model": "MLflow is used but no model is logged",
+    },
+    "cell_organization": {
+        "cells": "cells in the notebook",
+        "code_cells": "non-empty code cells",
+        "markdown_cells": "markdown cells",
+        "markdown_ratio": "markdown cells / all cells",
+        "headers": "markdown headers",
+        "header_levels": "distinct header levels used",
+        "median_code_lines": "median non-blank lines per code cell",
+        "longest_code_lines": "non-blank lines of the longest code cell",
+        "long_code_cells": "code cells over 40 lines",
+        "multi_topic_cells": "code cells bearing on 3 or more dimensions",
+        "empty_code_cells": "empty code cells",
+        "execution_order": "in_order, out_of_order, partially_run or not_run",
+        "error_cells": "cells whose output shows an error",
+    },
+}
+"""Every fact key, by dimension, with what it means."""
+
+
+def _names(events: Iterable[Event]) -> list[str]:
+    return list(dict.fromkeys(e.name for e in events))[:MAX_LISTED]
+
+
+def _has_heldout(facts: NotebookFacts) -> bool:
+    return bool(facts.split_cells) or any(e.data == TEST for e in facts.events)
+
+
+def _leaks(facts: NotebookFacts, transforms: list[Event]) -> tuple[bool, bool, bool]:
+    """(fitted before the split, on all rows, on held-out rows), pipelines excepted."""
+    loose = [e for e in transforms if "in_pipeline" not in e.flags]
+    heldout = _has_heldout(facts)
+    before = any("before_split" in e.flags and e.data != TEST for e in loose)
+    full = heldout and any(e.data == FULL for e in loose)
+    test = any(e.data == TEST for e in loose)
+    return before, full, test
+
+
+def _library_installation(facts: NotebookFacts) -> dict[str, object]:
+    packages = [p for i in facts.installs for p in i.packages]
+    first_work = next((c.index for c in facts.outline.code
+                       if set(c.labels) - {"library_installation"}), None)
+    return {
+        "installs": len(facts.installs),
+        "installed_packages": list(dict.fromkeys(packages))[:MAX_LISTED],
+        "unpinned_packages": list(dict.fromkeys(
+            p for i in facts.installs for p in i.unpinned))[:MAX_LISTED],
+        "installs_pinned": bool(facts.installs) and all(i.pinned for i in facts.installs),
+        "installs_use_shell_pip": any(i.magic == "!" for i in facts.installs),
+        "install_cells": sorted({i.cell for i in facts.installs}),
+        "imports": len(facts.imports),
+        "import_cells": len({i.cell for i in facts.imports}),
+        "imports_after_code": sum(
+            first_work is not None and i.cell > first_work for i in facts.imports),
+        "unused_imports": [i.name for i in facts.unused_imports][:MAX_LISTED],
+        "undefined_names": list(facts.undefined_names[:MAX_LISTED]),
+        "deprecated_apis": list(dict.fromkeys(d.api.api for d in facts.deprecated)),
+        "removed_api_used": any(d.api.status == "removed" for d in facts.deprecated),
+        "deprecated_api_used": any(d.api.status == "deprecated" for d in facts.deprecated),
+        "unparsed_cells": len(facts.unparsed_cells),
+    }
+
+
+def _exploratory_data_analysis(facts: NotebookFacts) -> dict[str, object]:
+    eda = facts.of("eda")
+    names = {e.name for e in eda}
+    plots = facts.of("plot")
+    return {
+        "eda_calls": len(eda),
+        "eda_methods": sorted(names),
+        "shape_checked": bool(names & {"shape", "info"}),
+        "types_checked": bool(names & {"dtypes", "info"}),
+        "summary_statistics": "describe" in names,
+        "missingness_measured": bool(facts.of("missing_check")),
+        "target_distribution_checked": any("target" in e.flags for e in [*eda, *plots]),
+        "correlations_checked": "corr" in names or any(
+            e.name.endswith("heatmap") for e in plots),
+        "plots": len(plots),
+        "markdown_cells": sum(c.cell_type == "markdown" for c in facts.outline.cells),
+    }
+
+
+def _data_imputation(facts: NotebookFacts) -> dict[str, object]:
+    imputers = [e for e in facts.of("transform") if e.group == "imputer"]
+    handling = facts.of("missing_handling")
+    before, full, test = _leaks(facts, imputers)
+    methods = _names(e for e in [*imputers, *handling] if e.kind == "transform"
+                     or e.name in ("dropna", "interpolate", "ffill", "bfill"))
+    return {
+        "missing_values_handled": bool(imputers or handling),
+        "missingness_measured": bool(facts.of("missing_check")),
+        "imputation_methods": methods,
+        "imputer_in_pipeline": any("in_pipeline" in e.flags for e in imputers),
+        "imputer_fit_on_train": any(e.data == TRAIN and "before_split" not in e.flags
+                                    for e in imputers),
+        "imputer_fit_before_split": before,
+        "imputer_fit_on_full_data": full,
+        "imputer_fit_on_test": test,
+        "imputation_leakage": before or full or test,
+        "target_imputed": any("target" in e.flags for e in [*imputers, *handling]
+                              if e.name != "dropna"),
+        "rows_dropped": any(e.name == "dropna" for e in handling),
+        "split_present": bool(facts.split_cells),
+        "split_cells": list(facts.split_cells),
+    }
+
+
+def _feature_engineering(facts: NotebookFacts) -> dict[str, object]:
+    transforms = [e for e in facts.of("transform") if e.group != "imputer"]
+    fitted = [e for e in transforms if e.group != "resampler"]
+    before, full, test = _leaks(facts, fitted)
+    resamplers = [e for e in transforms if e.group == "resampler"]
+    dummies = {e.data for e in transforms if e.name == "get_dummies"}
+    return {
+        "transformers": _names(transforms),
+        "scaling": any(e.group == "scaler" for e in transforms),
+        "encoding": any(e.group == "encoder" for e in transforms),
+        "transform_in_pipeline": any("in_pipeline" in e.flags for e in transforms),
+        "transform_fit_before_split": before,
+        "transform_fit_on_full_data": full,
+        "transform_fit_on_test": test,
+        "feature_leakage": before or full or test,
+        "resampling_before_split": any(
+            "before_split" in e.flags or e.data == FULL for e in resamplers),
+        "get_dummies_separately": {TRAIN, TEST} <= dummies,
+        "label_encoded_features": any(
+            e.name == "LabelEncoder" and "target" not in e.flags for e in transforms),
+        "linear_model_used": any(e.name.endswith(_LINEAR) for e in facts.of("fit")),
+        "new_columns": len(facts.of("feature")),
+        "split_present": bool(facts.split_cells),
+    }
+
+
+def _model_training(facts: NotebookFacts) -> dict[str, object]:
+    fits = [e for e in facts.of("fit") if e.group != "clusterer"]
+    splits = facts.of("split")
+    cvs = facts.of("cv")
+    random_split = any("shuffled" in e.flags for e in [*splits, *cvs])
+    families = {e.group for e in fits}
+    metrics = {e.group for e in facts.of("metric")} & {"classification", "regression"}
+    task = facts.task_type
+    return {
+        "task_type": task,
+        "task_evidence": list(facts.task_evidence[:MAX_LISTED]),
+        "target": facts.target or "",
+        "models": _names(fits),
+        "model_families": sorted(families),
+        "split_present": bool(splits),
+        "split_kinds": _names(splits),
+        "random_split": random_split,
+        "stratified_split": any("stratified" in e.flags for e in [*splits, *cvs]),
+        "time_ordered": facts.time_ordered,
+        "random_split_on_time_series": facts.time_ordered and random_split,
+        "cross_validation": bool(cvs) or any("cv" in e.flags for e in fits),
+        "tuning": bool(facts.of("tuning")),
+        "tuning_on_test": any(e.data == TEST for e in facts.of("tuning")),
+        "trains_on_test": any(e.data == TEST for e in fits),
+        "trains_on_full_data_after_split": bool(splits) and any(
+            e.data == FULL and "after_split" in e.flags for e in fits),
+        "baseline_present": bool(facts.of("baseline")),
+        "seed_set": bool(facts.of("seed")),
+        "model_family_mismatch": (families == {"regressor"} and metrics == {"classification"})
+        or (families == {"classifier"} and metrics == {"regression"}),
+    }
+
+
+def _model_use(facts: NotebookFacts) -> dict[str, object]:
+    predictions = facts.of("predict")
+    on_train = [e for e in predictions if e.data == TRAIN]
+    elsewhere = [e for e in predictions if e.data in (TEST, UNKNOWN)]
+    transforms = facts.of("transform")
+    return {
+        "predictions": len(predictions),
+        "predicts_on_heldout": any(e.data == TEST and e.refs for e in predictions),
+        "predicts_on_training_data": bool(on_train),
+        "only_predicts_on_training_data": bool(predictions) and len(on_train) == len(
+            predictions),
+        "model_reused_for_predictions": any(
+            e.refs and "fitted_on_test" not in e.flags for e in elsewhere),
+        "model_refit_on_test": any(e.data == TEST for e in facts.of("fit")),
+        "transform_refit_on_test": any(
+            e.data == TEST and "in_pipeline" not in e.flags for e in transforms),
+        "predicts_with_pipeline": any("pipeline" in e.flags for e in predictions),
+        "loads_saved_model": bool(facts.of("model_load")),
+        "writes_outputs": bool(facts.of("output_write")),
+        "predicts_without_fit": sum(not e.refs for e in predictions),
+    }
+
+
+def _metrics_evaluation(facts: NotebookFacts) -> dict[str, object]:
+    metrics = facts.of("metric")
+    by_data = {role: sum(e.data == role for e in metrics) for role in (TEST, TRAIN, CV, FULL)}
+    families = {e.group for e in metrics} - {"other"}
+    task = facts.task_type
+    mismatch = (task == "classification" and bool(families) and "classification" not in
+                families) or (task in ("regression", "forecasting") and families == {
+                    "classification"})
+    return {
+        "metrics": _names(metrics),
+        "metric_families": sorted({e.group for e in metrics}),
+        "heldout_metrics": by_data[TEST],
+        "training_metrics": by_data[TRAIN],
+        "cv_metrics": by_data[CV],
+        "full_data_metrics": by_data[FULL],
+        "only_training_metrics": bool(metrics) and by_data[TRAIN] == len(metrics),
+        "imbalance_aware_metrics": any(e.name in IMBALANCE_METRICS for e in metrics),
+        "metric_task_mismatch": mismatch,
+        "baseline_present": bool(facts.of("baseline")),
+        "task_type": task,
+        "split_present": bool(facts.split_cells),
+    }
+
+
+def _mlflow_logging(facts: NotebookFacts) -> dict[str, object]:
+    calls = facts.of("mlflow")
+    names = {e.name for e in calls}
+    autolog = "autolog" in names
+    logged = autolog or "log_model" in names
+    return {
+        "mlflow_used": bool(calls),
+        "mlflow_calls": len(calls),
+        "experiment_set": bool(names & {"set_experiment", "create_experiment"}),
+        "run_started": "start_run" in names,
+        "params_logged": bool(names & {"log_param", "log_params"}),
+        "metrics_logged": bool(names & {"log_metric", "log_metrics"}),
+        "model_logged": logged,
+        "model_signature": autolog or any(
+            e.name == "log_model" and e.flags & {"signature", "input_example"}
+            for e in calls),
+        "autolog": autolog,
+        "artifacts_logged": bool(names & {"log_artifact", "log_artifacts", "log_figure",
+                                          "log_dict", "log_text", "log_table"}),
+        "tags_set": bool(names & {"set_tag", "set_tags"}),
+        "mlflow_without_model": bool(calls) and not logged,
+    }
+
+
+FACT_BUILDERS: dict[str, Callable[[NotebookFacts], dict[str, object]]] = {
+    "library_installation": _library_installation,
+    "exploratory_data_analysis": _exploratory_data_analysis,
+    "data_imputation": _data_imputation,
+    "feature_engineering": _feature_engineering,
+    "model_training": _model_training,
+    "model_use": _model_use,
+    "metrics_evaluation": _metrics_evaluation,
+    "mlflow_logging": _mlflow_logging,
+    "cell_organization": lambda facts: facts.outline.as_facts(),
+}
+"""The function computing each dimension's facts (keys as in :data:`FACT_KEYS`)."""
