@@ -1,0 +1,316 @@
+"""``memalign-nb grade``: serve the grading page to an expert who does not code.
+
+``memalign-nb grade DATASET --rater NAME`` starts `Voila <https://voila.readthedocs.io>`_
+as a subprocess on ``127.0.0.1`` (a free port unless ``--port``), serving the page
+notebook ``widgets/pages/grade.ipynb``, prints the URL and opens it in a browser (not with
+``--no-browser``). The page builds a :class:`widgets.GradingPanel` from the environment
+variables named below; every grade goes to the feedback store at once. Ctrl-C (or SIGTERM)
+stops Voila and its kernels.
+
+The page notebook ships as package data of the ``widgets`` package, the front-end layer.
+:mod:`memalign_nb` never imports ``widgets``, so the notebook is located with
+:func:`importlib.util.find_spec`, which finds a package without running its code.
+
+The URL carries a random token (``?token=...``): the page can read and write grades, so
+other local users and web pages must not reach it without the link.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import webbrowser
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+from memalign_nb.errors import MemAlignError, MissingDependencyError
+
+logger = logging.getLogger(__name__)
+
+ENV_DATASET = "MEMALIGN_NB_DATASET"
+"""Environment variable: the dataset folder the page grades (absolute path)."""
+ENV_RATER = "MEMALIGN_NB_RATER"
+"""Environment variable: the rater's name."""
+ENV_STORE = "MEMALIGN_NB_STORE"
+"""Environment variable: the feedback store file (absolute path)."""
+ENV_JUDGE = "MEMALIGN_NB_JUDGE"
+"""Environment variable: optional judge model string (``heuristic``, ``openai:...``)."""
+
+HOST = "127.0.0.1"
+"""Voila listens on loopback only."""
+
+STORE_NAME = "feedback.sqlite"
+"""Default feedback store file, inside the dataset folder."""
+
+
+class GradePageError(MemAlignError):
+    """The grading page could not be served.
+
+    Attributes
+    ----------
+    problem : str
+        What went wrong, in words.
+    log : str
+        The end of Voila's log, when Voila started and then failed.
+    """
+
+    def __init__(self, problem: str, log: str = "") -> None:
+        self.problem = problem
+        self.log = log
+        super().__init__(problem + (f"\nVoila's log ends with:\n{log}" if log else ""))
+
+
+def grade_page() -> Path:
+    """The packaged page notebook ``widgets/pages/grade.ipynb``, found without importing.
+
+    Raises
+    ------
+    MissingDependencyError
+        The ``widgets`` package (with its page) or Voila is not installed.
+    """
+    spec = importlib.util.find_spec("widgets")
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        page = Path(folder) / "pages" / "grade.ipynb"
+        if page.is_file():
+            return page
+    raise MissingDependencyError("widgets", "widgets")
+
+
+def free_port(host: str = HOST) -> int:
+    """A TCP port on ``host`` that is free now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def voila_command(page: str | PathLike[str], port: int, token: str) -> list[str]:
+    """The Voila command line: loopback only, this port only, no browser, token required."""
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(page),
+        f"--port={port}",
+        "--Voila.port_retries=0",  # never drift to another port: the URL names this one
+        f"--Voila.ip={HOST}",
+        "--no-browser",
+        f"--Voila.token={token}",
+        "--theme=light",
+    ]
+
+
+@dataclass
+class GradeServer:
+    """A running Voila serving the grading page.
+
+    Attributes
+    ----------
+    process : subprocess.Popen
+        The Voila process.
+    url : str
+        The page's URL, token included.
+    log_path : str
+        Voila's log file.
+    """
+
+    process: subprocess.Popen
+    url: str
+    log_path: str
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """Stop Voila (SIGTERM, then SIGKILL after ``timeout`` s); returns its exit code.
+
+        The log is deleted when this call stopped Voila; it is kept when Voila had already
+        exited by itself, so the reason stays readable at :attr:`log_path`.
+        """
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                logger.warning("voila did not stop within %.0f s; killing it", timeout)
+                self.process.kill()
+                self.process.wait()
+            Path(self.log_path).unlink(missing_ok=True)
+        return int(self.process.returncode)
+
+    def __enter__(self) -> GradeServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def start_grade_server(
+    dataset: str | PathLike[str],
+    rater: str,
+    *,
+    store: str | PathLike[str] | None = None,
+    port: int | None = None,
+    judge: str | None = None,
+    timeout: float = 60.0,
+) -> GradeServer:
+    """Start Voila on the grading page and wait until it accepts connections.
+
+    Parameters
+    ----------
+    dataset : path
+        The dataset folder; it is loaded once here so a bad dataset fails now, not in
+        the page.
+    rater : str
+        The rater's name.
+    store : path, optional
+        The feedback store; default ``DATASET/feedback.sqlite``.
+    port : int, optional
+        Port on 127.0.0.1; a free one by default.
+    judge : str, optional
+        A judge model string; the page scores items with it on demand.
+    timeout : float
+        Seconds to wait for Voila to listen.
+
+    Raises
+    ------
+    GradePageError
+        Blank rater, or Voila exited or did not listen within ``timeout``.
+    DatasetError, ModelConfigError, MissingDependencyError
+        From loading the dataset or building the judge, or Voila / the page not
+        installed.
+    """
+    from memalign_nb.datasets import load_dataset
+
+    if not rater.strip():
+        raise GradePageError("the rater name must not be blank")
+    folder = Path(dataset).resolve()
+    load_dataset(folder)
+    if judge:
+        from memalign_nb.judges import make_judge
+
+        make_judge(judge)  # a bad model string fails here, not inside the page
+    page = grade_page()
+    if importlib.util.find_spec("voila") is None:
+        raise MissingDependencyError("voila", "widgets")
+    if port is None:
+        port = free_port()
+    elif not _is_free(port):
+        raise GradePageError(f"port {port} on {HOST} is in use; choose another or omit --port")
+    token = secrets.token_urlsafe(24)
+    env = {
+        **os.environ,
+        ENV_DATASET: str(folder),
+        ENV_RATER: rater.strip(),
+        ENV_STORE: str(Path(store).resolve() if store else folder / STORE_NAME),
+    }
+    if judge:
+        env[ENV_JUDGE] = judge
+    # Voila keeps writing to its own copy of the descriptor after this file object closes.
+    with tempfile.NamedTemporaryFile(
+        "w+", prefix="memalign-nb-voila-", suffix=".log", delete=False
+    ) as log:
+        process = subprocess.Popen(
+            voila_command(page, port, token),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=page.parent,
+        )
+        server = GradeServer(process, f"http://{HOST}:{port}/?token={token}", log.name)
+        try:
+            _wait_listening(process, port, timeout, log)
+        except BaseException:
+            server.stop()
+            Path(log.name).unlink(missing_ok=True)  # its tail is in the error
+            raise
+    logger.info("voila serving %s for %s (log %s)", page, rater, log.name)
+    return server
+
+
+def _wait_listening(process: subprocess.Popen, port: int, timeout: float, log: IO[str]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise GradePageError(f"voila exited with code {process.returncode}", _tail(log))
+        try:
+            with socket.create_connection((HOST, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise GradePageError(f"voila did not listen on {HOST}:{port} within {timeout:.0f} s",
+                         _tail(log))
+
+
+def _tail(log: IO[str], lines: int = 20) -> str:
+    log.flush()
+    return "\n".join(Path(log.name).read_text(errors="replace").splitlines()[-lines:])
+
+
+def _rater(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must not be blank")
+    return value.strip()
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``grade`` command."""
+    parser = subparsers.add_parser(
+        "grade",
+        help="serve the grading page (Voila, 127.0.0.1) for an expert",
+        description="Serve the grading page for DATASET on 127.0.0.1 and print its URL. "
+        "Grades are saved to the feedback store the moment they are entered.",
+    )
+    parser.add_argument("dataset", metavar="DATASET", help="dataset folder")
+    parser.add_argument("--rater", required=True, type=_rater, help="your name, as saved")
+    parser.add_argument("--store", help=f"feedback store file (default DATASET/{STORE_NAME})")
+    parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--judge", help="judge model to compare with (e.g. heuristic)")
+    parser.add_argument("--no-browser", action="store_true", help="only print the URL")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve the page until Ctrl-C or SIGTERM; returns the exit code."""
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    server = None
+    try:
+        server = start_grade_server(
+            args.dataset, args.rater, store=args.store, port=args.port, judge=args.judge
+        )
+        print(f"Grading page for {args.rater}: {server.url}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        if not args.no_browser:
+            webbrowser.open(server.url)
+        code = server.process.wait()
+        if code:
+            print(f"voila stopped with code {code}; log: {server.log_path}", file=sys.stderr)
+        return 1 if code else 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if server is not None:
+            server.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,38 @@
+"""ipywidgets front-ends for memalign-nb: grading, memory browsing, study results.
+
+They work in JupyterLab, classic Notebook, VS Code, Databricks and Voila (ipywidgets 8):
+
+- :class:`GradingPanel`: grade notebooks inline; every grade is saved to the feedback
+  store at once (``memalign-nb grade`` serves it as a page for experts who do not code).
+- :class:`MemoryBrowser`: an aligned judge's guidelines and its searchable examples.
+- :class:`StudyView`: an alignment study's plots and table, one dimension at a time.
+
+This package imports :mod:`memalign_nb`; the library never imports it. Names load lazily,
+so ``import widgets`` does not import ipywidgets until a view is used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS: dict[str, str] = {
+    "GradingPanel": "widgets.grading",
+    "MemoryBrowser": "widgets.memory_browser",
+    "StudyView": "widgets.study_view",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'widgets' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
