@@ -1,0 +1,188 @@
+"""The offline heuristic judge: deterministic scores from a notebook's static facts.
+
+:class:`HeuristicJudge` (model string ``heuristic``, the default everywhere) parses each
+notebook once (never running it), extracts its facts
+(:func:`~memalign_nb.sections.facts.extract_facts`) and scores each built-in dimension by
+its rubric's checkable criteria (:mod:`memalign_nb.judges.heuristic_rules`): leakage,
+tuning or evaluating on the wrong rows, random splits of time series, refits at
+inference, removed APIs, missing tracking, monolithic notebooks. The rationale names the
+facts that decided, with cells; ``Judgment.metadata`` carries them as data
+(``{"facts": {...}, "rule": "data_imputation.leakage"}``).
+
+It sees only the notebook and the task (prompt and task type), never grades or case ids.
+It is the baseline MemAlign improves on: what static analysis cannot see (whether the
+exploration's findings are used, how good an interpretation is, hyper-parameters chosen by
+hand on the validation rows) it does not guess, and there it is lenient.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import weakref
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from memalign_nb.datasets.model import Case
+from memalign_nb.dimensions import DIMENSIONS, check_dimension
+from memalign_nb.judges.base import Judge, Judgment
+from memalign_nb.judges.heuristic_evidence import Evidence, Verdict, read_task
+from memalign_nb.judges.heuristic_rules import RULES
+from memalign_nb.notebooks.model import Notebook
+from memalign_nb.rubrics.model import Rubric
+from memalign_nb.sections.facts import NotebookFacts, extract_facts
+from memalign_nb.sections.model import Section
+
+logger = logging.getLogger(__name__)
+
+JUDGE_ID = "heuristic"
+"""The judge id (and model string) of the heuristic engine."""
+
+CUSTOM_SCORE = 2
+"""The score given to a custom dimension, for which the engine has no rules."""
+
+FACTS_CACHE_SIZE = 256
+"""Notebooks whose facts are kept in memory (the nine dimensions of a notebook, and every
+fold of a study, reuse one parse)."""
+
+_CACHE: OrderedDict[int, tuple[weakref.ref[Notebook], NotebookFacts, dict[Any, Any]]] = (
+    OrderedDict())
+_CACHE_LOCK = threading.Lock()
+
+
+def _analysis(notebook: Notebook) -> tuple[NotebookFacts, dict[Any, Any]]:
+    """The facts of ``notebook`` and its memo of readings, kept for the same object.
+
+    Keyed by identity (a weak reference checks the object is still the one cached), so a
+    lookup costs no hashing of the notebook's text; an equal notebook loaded again is
+    parsed again (cheaply: parses are cached by source in the sectioner).
+    """
+    key = id(notebook)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0]() is notebook:
+            _CACHE.move_to_end(key)
+            return hit[1], hit[2]
+    facts = extract_facts(notebook)
+    memo: dict[Any, Any] = {}
+    with _CACHE_LOCK:
+        _CACHE[key] = (weakref.ref(notebook), facts, memo)
+        while len(_CACHE) > FACTS_CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return facts, memo
+
+
+class HeuristicJudge(Judge):
+    """A deterministic, offline judge scoring the static facts of each notebook.
+
+    Parameters follow scikit-learn: ``__init__`` only stores them.
+
+    Parameters
+    ----------
+    rubrics : mapping of str to Rubric, optional
+        Rubrics by dimension; the built-in nine when None. Its keys are the dimensions
+        this judge scores. Built-in dimensions are scored by rules; a custom dimension
+        gets :data:`CUSTOM_SCORE` with a rationale saying there are no rules for it
+        (MemAlign's learned guidelines and graded examples then do the work).
+    token_budget : int, optional
+        Token budget of the sections :meth:`build_section` cuts (the sectioner's default
+        when None); scoring reads the facts of the whole notebook, so it does not depend
+        on the budget.
+    tracking_expected : bool
+        Whether experiment tracking is expected when the prompt does not say (a prompt
+        naming MLflow, tracking or Databricks expects it; one asking for a quick one-off
+        analysis does not). True: a notebook without MLflow scores 1 on
+        ``mlflow_logging``; False: 0 (not applicable).
+
+    Examples
+    --------
+    >>> judge = HeuristicJudge()
+    >>> judgment = judge.score(case, "data_imputation")          # doctest: +SKIP
+    >>> judgment.score, judgment.metadata["rule"]                # doctest: +SKIP
+    (1, 'data_imputation.leakage')
+    >>> print(judgment.rationale)                                # doctest: +SKIP
+    Score 1 (data_imputation.leakage): SimpleImputer in cell 4 learns fill values before
+    train_test_split in cell 6.
+    """
+
+    def __init__(
+        self,
+        rubrics: Mapping[str, Rubric] | None = None,
+        *,
+        token_budget: int | None = None,
+        tracking_expected: bool = True,
+    ) -> None:
+        self.rubrics = rubrics
+        self.token_budget = token_budget
+        self.tracking_expected = tracking_expected
+
+    _PARAMS = ("rubrics", "token_budget", "tracking_expected")
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def __repr__(self) -> str:
+        custom = [d for d in self.dimensions if d not in DIMENSIONS]
+        extra = f", custom={custom!r}" if custom else ""
+        return f"HeuristicJudge(tracking_expected={self.tracking_expected!r}{extra})"
+
+    @property
+    def judge_id(self) -> str:
+        """``"heuristic"``."""
+        return JUDGE_ID
+
+    @property
+    def dimensions(self) -> tuple[str, ...]:
+        """The dimensions of :attr:`rubrics` (the built-in nine by default)."""
+        return DIMENSIONS if self.rubrics is None else tuple(self.rubrics)
+
+    def facts(self, case: Case) -> NotebookFacts:
+        """The static facts of ``case``'s notebook, parsed once and kept in memory."""
+        return _analysis(case.notebook)[0]
+
+    def build_section(self, case: Case, dimension: str) -> Section:
+        """The section of ``case`` this judge's facts bear on, for showing the evidence.
+
+        Parameters
+        ----------
+        case : Case
+        dimension : str
+            One of :attr:`dimensions`.
+        """
+        from memalign_nb.sections import build_section
+
+        check_dimension(dimension, self.dimensions)
+        options = {} if self.token_budget is None else {"token_budget": self.token_budget}
+        rubric = None if self.rubrics is None else self.rubrics.get(dimension)
+        return build_section(case.notebook, dimension, rubric=rubric, **options)
+
+    def _score(self, case: Case, dimension: str) -> Judgment:
+        started = time.perf_counter()
+        if dimension in RULES:
+            facts, memo = _analysis(case.notebook)
+            task = read_task(case, facts, self.tracking_expected)
+            verdict = RULES[dimension](Evidence(case.notebook, facts, task, memo))
+            extras = {"task_type": task.task_type, "task_source": task.task_source}
+        else:
+            verdict = Verdict(CUSTOM_SCORE, "custom.no_rules", (
+                f"the heuristic engine has no rules for the custom dimension {dimension!r}, "
+                "so it gives the neutral middle score; align the judge with graded examples "
+                "to score it",), {})
+            extras = {}
+        return Judgment(
+            case_id=case.case_id,
+            dimension=dimension,
+            score=verdict.score,
+            rationale=_rationale(verdict),
+            judge_id=self.judge_id,
+            latency_s=time.perf_counter() - started,
+            metadata={"facts": dict(verdict.facts), "rule": verdict.rule, **extras},
+        )
+
+
+def _rationale(verdict: Verdict) -> str:
+    """``Score 1 (data_imputation.leakage): reason; reason.``"""
+    return f"Score {verdict.score} ({verdict.rule}): {'; '.join(verdict.reasons)}."

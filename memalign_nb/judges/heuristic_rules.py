@@ -1,0 +1,542 @@
+"""The heuristic judge's rules: one function per built-in dimension, evidence in, verdict out.
+
+Each rule reads one notebook's static facts (the per-dimension dicts documented in
+:data:`~memalign_nb.sections.dimension_facts.FACT_KEYS`, their events, and the few readings
+of :mod:`memalign_nb.judges.heuristic_evidence`) and follows its rubric's checkable
+criteria in order of severity: the faults that earn a 1 first, then what a 3 needs; what
+is left is a 2. A :class:`Verdict` says which facts decided, in words (with cells) and as
+data.
+
+What static analysis cannot see is not guessed: whether the exploration's findings are
+used later, whether an interpretation is any good, a tuning loop scored on the validation
+rows by hand, features derived from information not available at prediction time. There
+the rules give the benefit of the doubt: the leniency MemAlign's feedback corrects.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from memalign_nb.judges import heuristic_evidence as read
+from memalign_nb.judges.heuristic_evidence import (
+    STATELESS_TRANSFORMS,
+    Evidence,
+    Finder,
+    Verdict,
+    cells_text,
+    describe,
+    first,
+    split_name,
+)
+from memalign_nb.sections.events import FULL, TEST, TRAIN, Event
+
+logger = logging.getLogger(__name__)
+
+NAN_TOLERANT_MODELS = frozenset({
+    "XGBClassifier", "XGBRegressor", "LGBMClassifier", "LGBMRegressor", "CatBoostClassifier",
+    "CatBoostRegressor", "HistGradientBoostingClassifier", "HistGradientBoostingRegressor"})
+"""Models that accept missing values natively (leaving NaNs to them breaks nothing)."""
+
+DEAD_PACKAGES = frozenset({"sklearn"})
+"""Package names that install nothing useful (``pip install sklearn`` errors today)."""
+
+def _leaks(ev: Evidence, events: list[Event], what: str, prefix: str, f: Finder) -> None:
+    """Findings for training-time transforms fitted before the split, on all rows or on
+    held-out rows (pipelines excepted)."""
+    loose = [e for e in read.training_time(ev, events) if "in_pipeline" not in e.flags]
+    before = first(loose, lambda e: "before_split" in e.flags and e.data != TEST)
+    if before and f.get(f"{prefix}_fit_before_split"):
+        f.add(f"{describe(before)} {what} before {split_name(ev.facts)}",
+              **{f"{prefix}_fit_before_split": True})
+    full = first(loose, lambda e: e.data == FULL)
+    if full and full is not before and f.get(f"{prefix}_fit_on_full_data"):
+        f.add(f"{describe(full)} {what} on all rows, held-out rows included",
+              **{f"{prefix}_fit_on_full_data": True})
+    test = first(loose, lambda e: e.data == TEST)
+    if test and f.get(f"{prefix}_fit_on_test"):
+        f.add(f"{describe(test)} {what} on held-out rows", **{f"{prefix}_fit_on_test": True})
+
+
+def library_installation(ev: Evidence) -> Verdict:
+    """1: removed APIs, names never imported, dead package names; 2: untidy; 3: clean."""
+    f = Finder(ev, "library_installation")
+    removed: dict[str, Any] = {}
+    for use in ev.facts.deprecated:
+        if use.api.status == "removed":
+            removed.setdefault(use.api.api, use)
+    for use in list(removed.values())[:3]:
+        f.add(f"{use.api.api} (cell {use.cell}) was removed in {use.api.version}; use "
+              f"{use.api.replacement}", removed_api_used=True,
+              deprecated_apis=f.get("deprecated_apis"))
+    if missing := [n for n in f.get("undefined_names") if read.library_name(n)]:
+        f.add(f"{', '.join(missing[:5])} used but never imported", undefined_names=missing)
+    names = {re.split(r"[\[=<>!~;@\s]", p.strip())[0].lower()
+             for p in f.get("installed_packages")}
+    if dead := sorted(DEAD_PACKAGES & names):
+        f.add(f"installs {', '.join(dead)}, a dead package name (install scikit-learn)",
+              installed_packages=f.get("installed_packages"))
+    if f.reasons:
+        return f.verdict(1, "broken")
+    if deprecated := [d for d in ev.facts.deprecated if d.api.status == "deprecated"]:
+        f.add(f"deprecated {deprecated[0].api.api} (cell {deprecated[0].cell}); use "
+              f"{deprecated[0].api.replacement}", deprecated_api_used=True)
+    if late := f.get("imports_after_code"):
+        f.add(f"{late} imports in later cells, not grouped at the top", imports_after_code=late)
+    if unused := f.get("unused_imports"):
+        f.add(f"unused imports: {', '.join(unused[:5])}", unused_imports=unused)
+    if unpinned := f.get("unpinned_packages"):
+        f.add(f"unpinned installs: {', '.join(unpinned[:5])}", unpinned_packages=unpinned)
+    if f.reasons:
+        return f.verdict(2, "untidy")
+    f.add(f"imports grouped in {f.get('import_cells')} cell(s), all used; no deprecated API"
+          + ("; installs pinned" if f.get("installs_pinned") else ""),
+          import_cells=f.get("import_cells"), unused_imports=[], deprecated_apis=[],
+          imports_after_code=0)
+    return f.verdict(3, "clean")
+
+
+_EDA_CHECKS = {"shape_checked": "shape", "types_checked": "dtypes",
+               "missingness_measured": "missingness",
+               "target_distribution_checked": "the target's distribution",
+               "correlations_checked": "relationships (correlations)"}
+_GLANCES = frozenset({"shape", "head", "tail"})
+NARRATION_CELLS = 2
+"""Fewest markdown cells in which exploration findings can be stated."""
+
+
+def exploratory_data_analysis(ev: Evidence) -> Verdict:
+    """1: no look beyond shape and head; 3: four of the five checks of the rubric, plots or
+    statistics, and room for findings; else 2."""
+    f = Finder(ev, "exploratory_data_analysis")
+    calls, plots, notes = f.get("eda_calls"), f.get("plots"), f.get("markdown_cells")
+    methods = f.get("eda_methods")
+    if not plots and set(methods) <= _GLANCES:
+        f.add(f"no look at the data before modelling beyond {', '.join(methods) or 'nothing'}"
+              " (no info, describe, value_counts, missing-value counts or plots)",
+              eda_methods=methods, plots=0)
+        return f.verdict(1, "absent")
+    done = [label for key, label in _EDA_CHECKS.items() if f.get(key)]
+    missing = {key: label for key, label in _EDA_CHECKS.items() if not f.get(key)}
+    if len(missing) <= 1 and notes >= NARRATION_CELLS:
+        f.add(f"checks {', '.join(done)}; {calls} inspection calls and {plots} plots; "
+              f"{notes} markdown cells for findings", **{k: True for k in _EDA_CHECKS
+                                                           if k not in missing},
+              markdown_cells=notes)
+        if missing:
+            f.add(f"no look at {', '.join(missing.values())}", **dict.fromkeys(missing, False))
+        return f.verdict(3, "thorough")
+    f.add(f"{calls} inspection calls and {plots} plots"
+          + (f" ({', '.join(done)})" if done else ""), eda_calls=calls, plots=plots)
+    if missing:
+        f.add(f"no look at {', '.join(missing.values())}", **dict.fromkeys(missing, False))
+    if notes < NARRATION_CELLS:
+        f.add(f"only {notes} markdown cells to state findings", markdown_cells=notes)
+    return f.verdict(2, "generic")
+
+
+def data_imputation(ev: Evidence) -> Verdict:
+    """0: no missing values; 1: leakage, target imputed, NaNs break training; 2/3: quality."""
+    f = Finder(ev, "data_imputation")
+    facts = ev.facts
+    imputers = [e for e in facts.of("transform") if e.group == "imputer"]
+    _leaks(ev, imputers, "learns fill values", "imputer", f)
+    first_fit = min((e.position for e in facts.of("fit")), default=(1 << 30, 0))
+    target = first([*imputers, *facts.of("missing_handling")], lambda e: "target" in e.flags
+                    and e.name != "dropna" and e.position < first_fit)
+    if target and f.get("target_imputed"):
+        f.add(f"{describe(target)} fills the target column {facts.target!r} before training",
+              target_imputed=True)
+    if f.reasons:
+        leak = f.get("imputation_leakage")
+        f.facts["imputation_leakage"] = leak
+        return f.verdict(1, "leakage" if leak else "target_imputed")
+    handled = f.get("missing_values_handled")
+    untraced = None if handled else read.untraced_imputer(ev)
+    if not handled and not untraced:
+        return _unhandled(ev, f)
+    methods = f.get("imputation_methods") or ([untraced] if untraced else [])
+    pipeline = f.get("imputer_in_pipeline") or bool(untraced and any(
+        "pipeline" in e.flags for e in facts.of("predict")))
+    reused = read.reused_fill(ev)
+    time_fill = facts.time_ordered and bool({"ffill", "bfill", "interpolate"} & set(methods))
+    if pipeline or f.get("imputer_fit_on_train") or reused or time_fill:
+        where = ("inside a pipeline" if pipeline else
+                 "on training rows after the split" if f.get("imputer_fit_on_train") else
+                 f"once and reused on held-out rows ({describe(reused)})" if reused
+                 else "along time (forward fill)")
+        f.add(f"{', '.join(methods) or 'fill values'} learned {where}",
+              imputer_in_pipeline=pipeline, imputer_fit_on_train=f.get("imputer_fit_on_train"),
+              imputation_leakage=False, imputation_methods=methods)
+        f.add("missingness measured" if f.get("missingness_measured") else
+              "missingness not measured, but the handling is sound",
+              missingness_measured=f.get("missingness_measured"))
+        return f.verdict(3, "train_only")
+    f.add(f"leak-free but coarse handling ({', '.join(methods) or 'constant fill values'}); "
+          "nothing learned from training rows", imputation_methods=methods,
+          imputation_leakage=False, imputer_fit_on_train=False)
+    if f.get("rows_dropped"):
+        f.add("dropna discards rows", rows_dropped=True)
+    if not f.get("missingness_measured"):
+        f.add("missingness never measured", missingness_measured=False)
+    return f.verdict(2, "coarse")
+
+
+def _unhandled(ev: Evidence, f: Finder) -> Verdict:
+    """No imputation at all: not applicable, acceptable, or left to break training."""
+    if errors := read.nan_errors(ev):
+        f.add(f"missing values are never handled and the output of cell {errors[0]} shows "
+              "the model refusing NaN", missing_values_handled=False, nan_error_cells=errors)
+        return f.verdict(1, "left_missing")
+    missing, cells = read.missing_counts(ev)
+    if missing is False:
+        f.add(f"the missing-value counts in the output of {cells_text(cells)} are all zero",
+              missing_values_handled=False, missing_counts_zero=True)
+        return f.verdict(0, "no_missing_values")
+    if missing:
+        tolerant = sorted({e.name for e in ev.facts.of("fit")} & NAN_TOLERANT_MODELS)
+        if tolerant:
+            f.add(f"missing values shown in {cells_text(cells)} are left to {', '.join(tolerant)}"
+                  ", which accepts them", missing_values_handled=False,
+                  missing_counts_zero=False)
+            return f.verdict(2, "left_to_model")
+        f.add(f"the output of {cells_text(cells)} shows missing values and none are imputed; no "
+              "NaN error is shown, so columns or rows may be dropped unmeasured",
+              missing_values_handled=False, missing_counts_zero=False)
+        return f.verdict(2, "unhandled_no_error")
+    measured = f.get("missingness_measured")
+    f.add(("missingness is measured but no saved output shows a count" if measured else
+           "no missing-value check") + ", nothing is imputed and no output shows a NaN "
+          "error: the data looks complete", missing_values_handled=False,
+          missingness_measured=measured)
+    return f.verdict(0, "no_evidence_of_missing")
+
+
+def feature_engineering(ev: Evidence) -> Verdict:
+    """1: leakage or label-encoded nominals in a linear model; 3: derived features, fitted
+    on training data; else 2."""
+    f = Finder(ev, "feature_engineering")
+    facts = ev.facts
+    fitted = [e for e in facts.of("transform") if e.group not in ("imputer", "resampler")]
+    _leaks(ev, fitted, "is fitted", "transform", f)
+    if (cell := read.target_encoding_cell(ev)) is not None:
+        f.add(f"cell {cell} encodes categories with means of the target {facts.target!r} "
+              "computed on all rows, before the split", target_encoding_full_data=True)
+    if f.get("resampling_before_split"):
+        resampler = first(facts.of("transform"), lambda e: e.group == "resampler")
+        f.add(f"{describe(resampler)} resamples before the split or on all rows",
+              resampling_before_split=True)
+    if f.get("label_encoded_features") and f.get("linear_model_used"):
+        f.add("LabelEncoder codes for nominal features feed a linear model, inventing an order",
+              label_encoded_features=True, linear_model_used=True)
+    if f.reasons:
+        f.facts["feature_leakage"] = f.get("feature_leakage")
+        return f.verdict(1, "leakage")
+    transformers, derived = f.get("transformers"), f.get("new_columns")
+    misaligned = f.get("get_dummies_separately") and not read.dummies_aligned(ev)
+    learned = [e for e in fitted if e.name not in STATELESS_TRANSFORMS]
+    in_pipeline = f.get("transform_in_pipeline")
+    safe = in_pipeline or any("after_split" in e.flags for e in learned)
+    if derived and (safe or not learned) and not misaligned:
+        how = (" fitted in a pipeline" if in_pipeline else
+               " fitted on training rows" if learned else "")
+        f.add(f"{derived} derived columns; {', '.join(transformers) or 'no encoders'}{how}",
+              new_columns=derived, transformers=transformers, transform_in_pipeline=in_pipeline,
+              feature_leakage=False)
+        return f.verdict(3, "fitted_on_train")
+    if transformers:
+        f.add(f"leak-free {', '.join(transformers)}", transformers=transformers,
+              feature_leakage=False)
+    else:
+        f.add("no encoding or scaling: raw columns only", transformers=[])
+    if not derived:
+        f.add("no derived features", new_columns=0)
+    if misaligned:
+        f.add("get_dummies run separately on training and held-out data, columns not aligned",
+              get_dummies_separately=True)
+    if learned and not safe:
+        f.add("not shown to be fitted on training rows only (no split or pipeline)",
+              split_present=f.get("split_present"))
+    return f.verdict(2, "basic")
+
+
+def _family_faults(ev: Evidence, f: Finder, models: str) -> None:
+    families, task = set(f.get("model_families")), ev.task.task_type
+    if task == "classification" and families and families <= {"regressor"}:
+        f.add(f"only regressors ({models}) for a class label ({ev.task.task_source} says "
+              "classification)", model_families=sorted(families), task_type=task)
+    elif task == "regression" and families and families <= {"classifier"}:
+        f.add(f"only classifiers ({models}) for a continuous target",
+              model_families=sorted(families), task_type=task)
+    elif f.get("model_family_mismatch"):
+        f.add("the model family does not match the metrics computed",
+              model_family_mismatch=True)
+
+
+def model_training(ev: Evidence) -> Verdict:
+    """1: invalid methodology; 3: CV or a search, seeds, and a baseline or tuning; else 2."""
+    f = Finder(ev, "model_training")
+    facts = ev.facts
+    fits = [e for e in facts.of("fit") if e.group != "clusterer"]
+    if not fits:
+        f.add("no model is trained", models=[])
+        return f.verdict(1, "no_model")
+    models = ", ".join([m for m in f.get("models") if m != "unknown"][:3]) or "a model"
+    if f.get("trains_on_test"):
+        f.add(f"{describe(first(fits, lambda e: e.data == TEST))} is fitted on held-out rows",
+              trains_on_test=True)
+    if f.get("tuning_on_test"):
+        tuning = first(facts.of("tuning"), lambda e: e.data == TEST)
+        f.add(f"{describe(tuning)} tunes on held-out rows", tuning_on_test=True)
+    if f.get("trains_on_full_data_after_split"):
+        full = first(fits, lambda e: e.data == FULL and "after_split" in e.flags)
+        f.add(f"{describe(full)} is fitted on all rows after {split_name(facts)}, held-out rows "
+              "included", trains_on_full_data_after_split=True)
+    if f.get("random_split_on_time_series"):
+        f.add(f"time-ordered data split at random ({split_name(facts)})",
+              random_split_on_time_series=True, time_ordered=True)
+    _family_faults(ev, f, models)
+    metrics = ev.dim("metrics_evaluation")
+    if metrics["only_training_metrics"]:
+        f.add("the model is only evaluated on its training rows", only_training_metrics=True)
+    elif (chosen := read.selected_on_training_rows(ev)) is not None:
+        f.add(f"candidate models are compared by {chosen.name} on training rows in cell "
+              f"{chosen.cell}", training_metrics=metrics["training_metrics"])
+    elif not (f.get("split_present") or metrics["heldout_metrics"] or f.get("cross_validation")):
+        f.add("no held-out split and no cross-validation", split_present=False,
+              heldout_metrics=0, cross_validation=False)
+    if f.reasons:
+        return f.verdict(1, "invalid")
+    validated = f.get("cross_validation") or f.get("tuning")  # searches cross-validate
+    good = {"cross_validation": ("cross-validation", validated),
+            "seed_set": ("seeds set", f.get("seed_set")),
+            "baseline_present": ("a baseline", f.get("baseline_present")),
+            "tuning": ("hyper-parameter tuning", f.get("tuning"))}
+    split = (f"{'stratified ' if f.get('stratified_split') else ''}"
+             f"{'time-ordered ' if facts.time_ordered else ''}{split_name(facts)}")
+    if validated and f.get("seed_set") and (f.get("baseline_present") or f.get("tuning")):
+        f.add(f"{models} with {split}; "
+              f"{', '.join(label for label, ok in good.values() if ok)}",
+              **{key: bool(ok) for key, (_, ok) in good.items()},
+              split_present=f.get("split_present"))
+        return f.verdict(3, "validated")
+    f.add(f"{models} on {split}", split_present=f.get("split_present"))
+    absent = {key: label for key, (label, ok) in good.items() if not ok}
+    f.add(f"without {', '.join(absent.values())}", **dict.fromkeys(absent, False))
+    return f.verdict(2, "plain")
+
+
+def model_use(ev: Evidence) -> Verdict:
+    """0: no predictions asked; 1: refit at inference, mismatched columns, predictions on
+    training rows or none; 3: a pipeline or saved model predicts and outputs are written."""
+    f = Finder(ev, "model_use")
+    facts, asks = ev.facts, ev.task.asks_predictions
+    uses = f.get("predicts_on_heldout") or f.get("loads_saved_model") or f.get("writes_outputs")
+    if asks is False or (asks is None and not uses):
+        f.add("the prompt asks for no predictions on new data" if asks is False else
+              "no prompt asks for predictions and the notebook makes none on new data",
+              asks_predictions=asks, predicts_on_heldout=f.get("predicts_on_heldout"))
+        return f.verdict(0, "not_requested")
+    fits = facts.of("fit")
+    if f.get("model_refit_on_test"):
+        f.add(f"{describe(first(fits, lambda e: e.data == TEST))} refits the model on new data",
+              model_refit_on_test=True)
+    refit = first(facts.of("transform"), lambda e: e.data == TEST and "in_pipeline" not in
+                   e.flags and e.name not in STATELESS_TRANSFORMS
+                   and not read.fill_from_other_frame(ev, e))
+    if refit and f.get("transform_refit_on_test"):
+        f.add(f"{describe(refit)} refits preprocessing on new data", transform_refit_on_test=True)
+    dummies = first(facts.of("transform"), lambda e: e.name == "get_dummies"
+                     and e.data == TEST)
+    if dummies and not read.dummies_aligned(ev):
+        f.add(f"{describe(dummies)} encodes the new data on its own, so its columns can differ "
+              "from training", get_dummies_on_new_data=True, columns_aligned=False)
+    final = read.final_prediction(ev)
+    if f.get("only_predicts_on_training_data"):
+        f.add("every prediction is on the training rows", only_predicts_on_training_data=True)
+    elif final and final.data == TRAIN and read.argument_role(ev, final) == TRAIN:
+        f.add(f"the predictions written out ({describe(final)}) are on the training rows",
+              final_predictions_on_training_data=True)
+    elif not f.get("predictions") and not f.get("loads_saved_model"):
+        f.add("the task asks for predictions but the notebook makes none", predictions=0)
+    elif not fits and not f.get("loads_saved_model"):
+        f.add("predictions come from a model never fitted or loaded in the notebook",
+              predicts_without_fit=f.get("predicts_without_fit"))
+    if f.reasons:
+        return f.verdict(1, "wrong_use")
+    consistent = f.get("predicts_with_pipeline") or f.get("loads_saved_model")
+    how = ("the fitted pipeline predicts" if f.get("predicts_with_pipeline") else
+           "the saved model is loaded and predicts")
+    if consistent and f.get("writes_outputs"):
+        f.add(f"{how} on new data; outputs written",
+              predicts_with_pipeline=f.get("predicts_with_pipeline"),
+              loads_saved_model=f.get("loads_saved_model"), writes_outputs=True)
+        return f.verdict(3, "consistent")
+    if consistent:
+        f.add(f"{how}, but nothing is written out",
+              predicts_with_pipeline=f.get("predicts_with_pipeline"), writes_outputs=False)
+    else:
+        f.add("the fitted model predicts on new data with preprocessing repeated by hand "
+              "(no pipeline)", predicts_with_pipeline=False,
+              model_reused_for_predictions=f.get("model_reused_for_predictions"))
+        if not f.get("writes_outputs"):
+            f.add("predictions are not written out", writes_outputs=False)
+    return f.verdict(2, "ad_hoc")
+
+
+def _metric_faults(ev: Evidence, f: Finder, metrics: list[str]) -> None:
+    task = ev.task.task_type
+    shown = read.displayed_metrics(ev)
+    if f.get("only_training_metrics"):
+        f.add(f"{', '.join(metrics)} computed on training rows only",
+              only_training_metrics=True)
+    elif shown and all(e.data == TRAIN for e in shown):
+        f.add(f"the reported {describe(shown[0])} is computed on training rows (held-out metrics "
+              "only go to MLflow)", training_metrics=f.get("training_metrics"))
+    families = set(f.get("metric_families")) - {"other"}
+    if task == "classification" and families and "classification" not in families:
+        f.add(f"{'/'.join(sorted(families))} metrics for a classification task",
+              metric_families=sorted(families), task_type=task)
+    elif task in ("regression", "forecasting") and families == {"classification"}:
+        f.add(f"classification metrics for a {task} task", metric_families=sorted(families),
+              task_type=task)
+    elif task == "unknown" and f.get("metric_task_mismatch"):
+        f.add("metrics of another family than the task", metric_task_mismatch=True)
+    if f.get("full_data_metrics") and not f.get("heldout_metrics") and not f.get("cv_metrics"):
+        f.add("metrics computed on all rows, training rows included",
+              full_data_metrics=f.get("full_data_metrics"), heldout_metrics=0)
+    if wrong := read.mislabelled_metric(ev):
+        label, call, cell = wrong
+        f.add(f"cell {cell} prints {call} under the label {label!r}", mislabelled_metric=call)
+    share, cell = read.minority_share(ev)
+    if (task == "classification" and share is not None and share < read.IMBALANCED_SHARE
+            and not f.get("imbalance_aware_metrics")):
+        f.add(f"accuracy-style metrics only, though the output of cell {cell} shows the "
+              f"smallest class at {share:.1%}", imbalance_aware_metrics=False,
+              minority_share=share)
+
+
+def metrics_evaluation(ev: Evidence) -> Verdict:
+    """1: no metric, training-only, wrong-task, mislabelled or accuracy on an imbalanced
+    target; 3: several held-out metrics suited to the task and a baseline; else 2."""
+    f = Finder(ev, "metrics_evaluation")
+    metrics, task = f.get("metrics"), ev.task.task_type
+    if not metrics:
+        f.add("no metric is computed", metrics=[])
+        return f.verdict(1, "none")
+    _metric_faults(ev, f, metrics)
+    if f.reasons:
+        return f.verdict(1, "misleading")
+    heldout, cv = f.get("heldout_metrics"), f.get("cv_metrics")
+    suited = task != "classification" or f.get("imbalance_aware_metrics")
+    if (heldout or cv) and len(metrics) >= 2 and f.get("baseline_present") and suited:
+        f.add(f"{', '.join(metrics)} on held-out data, compared with a baseline",
+              metrics=metrics, heldout_metrics=heldout, cv_metrics=cv, baseline_present=True)
+        return f.verdict(3, "complete")
+    f.add(f"{', '.join(metrics)} on {'held-out data' if heldout or cv else 'rows of unknown role'}",
+          metrics=metrics, heldout_metrics=heldout, cv_metrics=cv)
+    if len(metrics) < 2:
+        f.add("a single metric")
+    if not f.get("baseline_present"):
+        f.add("no baseline to compare with", baseline_present=False)
+    if not suited:
+        f.add("no F1, ROC-AUC or PR-AUC for a classification task",
+              imbalance_aware_metrics=False)
+    return f.verdict(2, "incomplete")
+
+
+_TRACKED = {"experiment_set": "experiment set", "params_logged": "params",
+            "metrics_logged": "metrics",
+            "model_signature": "a model with signature or input example"}
+
+
+def mlflow_logging(ev: Evidence) -> Verdict:
+    """0: tracking not expected and absent; 1: none or broken; 3: the full set; else 2."""
+    f = Finder(ev, "mlflow_logging")
+    if not f.get("mlflow_used"):
+        if not ev.task.tracking_expected:
+            f.add("no MLflow calls, and tracking is not expected", mlflow_used=False)
+            return f.verdict(0, "not_expected")
+        f.add("no MLflow tracking at all where runs are expected to be tracked",
+              mlflow_used=False)
+        return f.verdict(1, "absent")
+    logged = [key for key in ("params_logged", "metrics_logged", "model_logged",
+                              "artifacts_logged") if f.get(key)]
+    if not logged:
+        f.add("MLflow is set up but nothing is logged (no params, metrics or model)",
+              **dict.fromkeys(("params_logged", "metrics_logged", "model_logged"), False))
+    if (unended := read.unended_runs(ev)) and not f.get("autolog"):
+        f.add(f"start_run in cell {unended[0].cell} is neither a with-block nor ended",
+              run_started=True, run_ended=False)
+    if f.reasons:
+        return f.verdict(1, "broken")
+    autolog = f.get("autolog")
+    have = {key: bool(f.get(key)) or (autolog and key == "params_logged") for key in _TRACKED}
+    if all(have.values()):
+        f.add(f"{', '.join(_TRACKED.values())}{' (autolog)' if autolog else ''}"
+              f"{'; artifacts' if f.get('artifacts_logged') else ''}", **have, autolog=autolog)
+        return f.verdict(3, "complete")
+    f.add(f"partial tracking: logs {', '.join(k.replace('_logged', '') for k in logged)}",
+          **dict.fromkeys(logged, True))
+    missing = [key for key, ok in have.items() if not ok]
+    f.add(f"missing: {', '.join(_TRACKED[key] for key in missing)}",
+          **dict.fromkeys(missing, False))
+    return f.verdict(2, "partial")
+
+
+def cell_organization(ev: Evidence) -> Verdict:
+    """1: monolithic, chaotic or unnarrated; 3: sectioned, short cells, in order; else 2."""
+    f = Finder(ev, "cell_organization")
+    code, longest = f.get("code_cells"), f.get("longest_code_lines")
+    headers, ratio, order = f.get("headers"), f.get("markdown_ratio"), f.get("execution_order")
+    errors = f.get("error_cells")
+    if code <= 2 and longest > 40:
+        f.add(f"{code} code cell(s), the longest {longest} lines: one monolithic block",
+              code_cells=code, longest_code_lines=longest)
+    if order == "out_of_order" and errors:
+        f.add(f"cells ran out of order and {cells_text(errors)} show errors",
+              execution_order=order, error_cells=errors)
+    if code >= 8 and headers == 0 and ratio < 0.05:
+        f.add(f"{code} code cells with no headings or narration", headers=0,
+              markdown_ratio=ratio)
+    if f.reasons:
+        return f.verdict(1, "chaotic")
+    problems: list[tuple[str, dict[str, Any]]] = []
+    if headers < 3:
+        problems.append((f"{headers} headings", {"headers": headers}))
+    if f.get("long_code_cells"):
+        problems.append((f"{f.get('long_code_cells')} code cells over 40 lines",
+                         {"long_code_cells": f.get("long_code_cells")}))
+    if f.get("multi_topic_cells") > max(1, code // 5):
+        problems.append((f"{f.get('multi_topic_cells')} cells mixing several steps",
+                         {"multi_topic_cells": f.get("multi_topic_cells")}))
+    if ratio < 0.2:
+        problems.append((f"little narration (markdown ratio {ratio})", {"markdown_ratio": ratio}))
+    if order == "out_of_order":
+        problems.append(("cells executed out of order", {"execution_order": order}))
+    if errors:
+        problems.append((f"errors in the output of {cells_text(errors)}", {"error_cells": errors}))
+    if not problems:
+        f.add(f"{headers} headings, markdown ratio {ratio}, code cells of median "
+              f"{f.get('median_code_lines')} lines, run {order.replace('_', ' ')}",
+              headers=headers, markdown_ratio=ratio, long_code_cells=0, execution_order=order)
+        return f.verdict(3, "sectioned")
+    for reason, values in problems:
+        f.add(reason, **values)
+    return f.verdict(2, "some_structure")
+
+
+RULES: dict[str, Callable[[Evidence], Verdict]] = {
+    "library_installation": library_installation,
+    "exploratory_data_analysis": exploratory_data_analysis,
+    "data_imputation": data_imputation,
+    "feature_engineering": feature_engineering,
+    "model_training": model_training,
+    "model_use": model_use,
+    "metrics_evaluation": metrics_evaluation,
+    "mlflow_logging": mlflow_logging,
+    "cell_organization": cell_organization,
+}
+"""The rule of each built-in dimension, in :data:`~memalign_nb.dimensions.DIMENSIONS` order."""
