@@ -65,3 +65,4 @@ def test_requirement_files_and_non_installs():
     assert read_install("!ls -la", 0, 1) is None
     assert read_install("!apt-get install -y graphviz", 0, 1) is None
     assert read_install("!pip install --upgrade pip && pip install x", 0, 1).packages == ("pip",)
+

@@ -31,10 +31,9 @@ from __future__ import annotations
 import ast
 import logging
 import re
-import warnings
 from collections.abc import Iterable
 
-from memalign_nb.sections.source import PYTHON_CELL_MAGICS, parse_source
+from memalign_nb.sections.source import PYTHON_CELL_MAGICS, parse_python, parse_source
 from memalign_nb.sections.vocabulary import (
     DEFAULT_VOCABULARY,
     EDA,
@@ -132,12 +131,10 @@ def classify_cell(source: str, *, vocabulary: Vocabulary = DEFAULT_VOCABULARY) -
 
 def _parse(code: str) -> ast.Module | None:
     """Parse ``code``, or return None when it is not valid Python 3."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # invalid escapes in judged code are not our warnings
-        try:
-            return ast.parse(code)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return None
+    try:
+        return parse_python(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
 
 
 def _dotted(node: ast.AST) -> str | None:

@@ -15,10 +15,12 @@ import functools
 import logging
 import re
 import shlex
+import threading
 import warnings
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
+_PARSE_LOCK = threading.Lock()
 
 PARSE_CACHE_SIZE = 2048
 """How many distinct cell sources :func:`parse_source` keeps parsed."""
@@ -38,8 +40,23 @@ _IPYTHON_CALL = re.compile(
 )
 _INSTALL = re.compile(r"(?:^|[\s/;&}!%])(pip3?|conda|mamba|uv\s+pip)\b(.*?)\binstall\b(.*)$")
 _VALUE_FLAGS = frozenset(
-    {"-c", "--constraint", "-i", "--index-url", "--extra-index-url", "-f", "--find-links",
-     "-t", "--target", "--prefix", "--root", "-n", "--name", "-p", "--channel"}
+    {
+        "-c",
+        "--constraint",
+        "-i",
+        "--index-url",
+        "--extra-index-url",
+        "-f",
+        "--find-links",
+        "-t",
+        "--target",
+        "--prefix",
+        "--root",
+        "-n",
+        "--name",
+        "-p",
+        "--channel",
+    }
 )
 _REQUIREMENT_FLAGS = frozenset({"-r", "--requirement"})
 _EXACT_PIN = re.compile(r"===?|@|\.whl$|^[^<>=!~]+=[^=]")
@@ -139,15 +156,25 @@ def parse_source(source: str) -> ParsedSource:
     for i, line in enumerate(lines):
         lines[i] = _set_aside(line, i + 1, shell)
     code = "\n".join(lines)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # invalid escapes in judged code are not our warnings
-        try:
-            tree = ast.parse(code)
-        except SyntaxError as exc:
-            return ParsedSource(None, tuple(shell), f"SyntaxError at line {exc.lineno}: {exc.msg}")
-        except (ValueError, RecursionError, MemoryError) as exc:
-            return ParsedSource(None, tuple(shell), f"{type(exc).__name__}: {exc}")
+    try:
+        tree = parse_python(code)
+    except SyntaxError as exc:
+        return ParsedSource(None, tuple(shell), f"SyntaxError at line {exc.lineno}: {exc.msg}")
+    except (ValueError, RecursionError, MemoryError) as exc:
+        return ParsedSource(None, tuple(shell), f"{type(exc).__name__}: {exc}")
     return ParsedSource(tree, tuple(shell))
+
+
+def parse_python(code: str) -> ast.Module:
+    """:func:`ast.parse` with judged code's own warnings silenced, safe to call from threads.
+
+    CPython 3.11's parser can fail under concurrent use ("AST constructor recursion depth
+    mismatch", gh-106905) and :class:`warnings.catch_warnings` changes process-wide state,
+    so both happen under one lock; batch scoring runs judges in threads.
+    """
+    with _PARSE_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes in judged code are not our warnings
+        return ast.parse(code)
 
 
 def _set_aside(line: str, lineno: int, shell: list[tuple[int, str]]) -> str:
