@@ -255,3 +255,39 @@ class IntegrationError(MemAlignError):
         self.target = str(target)
         self.problem = problem
         super().__init__(f"{self.target}: {problem}")
+
+
+class JudgeDirError(_FileProblemError):
+    """A saved aligned-judge directory cannot be written, or read back as a judge.
+
+    Raised by :meth:`memalign_nb.align.AlignedJudge.save` and
+    :func:`memalign_nb.align.load_judge` for a missing or corrupted file, a directory
+    written by an incompatible format version, or a base judge that cannot be rebuilt.
+
+    Attributes
+    ----------
+    path : str
+        The file or directory at fault (``judge/config.json``, ``judge/chroma``).
+    problem : str
+        What is wrong with it, in words.
+    """
+
+
+class ParameterError(MemAlignError, ValueError):
+    """A notebook or job parameter has the wrong type or value, or is not a parameter.
+
+    Attributes
+    ----------
+    name : str
+        The parameter.
+    value : object
+        The value it was given.
+    problem : str
+        What is wrong, in words (``expected an integer, got 'four'``).
+    """
+
+    def __init__(self, name: str, value: object, problem: str) -> None:
+        self.name = name
+        self.value = value
+        self.problem = problem
+        super().__init__(f"parameter {name!r}: {problem}")

@@ -1,0 +1,492 @@
+"""Save an aligned judge to a directory and load it back: :func:`save_judge`, :func:`load_judge`.
+
+A judge directory::
+
+    JUDGE_DIR/config.json      format_version, package versions, the MemAlign parameters,
+                               the base judge's spec (engine or model string and options,
+                               never credentials), engine, dimensions, episodic store
+    JUDGE_DIR/guidelines.json  semantic memory (GuidelineSet.to_json)
+    JUDGE_DIR/guidelines.md    the same, for people: one section per dimension
+    JUDGE_DIR/examples.jsonl   every graded item learned (expert reference, rationale, the
+                               base judge's verdict, facts, excerpt); ``"episodic": true``
+                               marks those held in Chroma
+    JUDGE_DIR/feedback.jsonl   every human grade learned (so add_feedback knows what is new)
+    JUDGE_DIR/chroma/<store>/  episodic memory: a Chroma PersistentClient directory
+
+``config.json`` is written last (atomically), so a directory without it is an unfinished
+save. Each save of episodic memory into a directory gets a fresh ``<store>`` name: Chroma
+keeps one open system per path in a process, and a new path is never confused with a
+deleted one. A loaded judge lives in its directory: its Chroma store is opened in place and
+``add_feedback`` / ``forget`` keep the other files in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from memalign_nb.errors import JudgeDirError, MemAlignError
+from memalign_nb.judges.base import Judge
+from memalign_nb.memory.episodic import Example
+
+if TYPE_CHECKING:
+    from memalign_nb.align.aligned_judge import AlignedJudge
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+"""Version of the directory layout; :func:`load_judge` reads only this version."""
+
+CONFIG, GUIDELINES_JSON, GUIDELINES_MD = "config.json", "guidelines.json", "guidelines.md"
+EXAMPLES, FEEDBACK, CHROMA = "examples.jsonl", "feedback.jsonl", "chroma"
+_OWNED = (CONFIG, GUIDELINES_JSON, GUIDELINES_MD, EXAMPLES, FEEDBACK, CHROMA)
+_VERSIONED = ("memalign-nb", "chromadb", "langchain-core", "langchain")
+_OBJECT = "<object>"  # config value of a parameter that was an object (not saved)
+
+
+def save_judge(judge: AlignedJudge, path: str | PathLike[str], *, overwrite: bool = False) -> Path:
+    """Write ``judge`` to the directory ``path`` (see the module docs for the layout).
+
+    Parameters
+    ----------
+    judge : AlignedJudge
+    path : path
+        A new or empty directory, the judge's own directory (updated in place), or with
+        ``overwrite`` a directory holding another saved judge (its files are replaced;
+        other files are left alone).
+    overwrite : bool
+        Replace a judge saved in ``path``.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    JudgeDirError
+        ``path`` is not empty and ``overwrite`` is False, is not a judge directory, or
+        cannot be written.
+    """
+    from memalign_nb.feedback.io import write_grades_jsonl
+
+    target = Path(path).expanduser()
+    in_place = judge.path is not None and _same(judge.path, target)
+    try:
+        if not in_place:
+            _prepare(target, overwrite)
+        target.mkdir(parents=True, exist_ok=True)
+        store = _save_store(judge, target)
+        stored = {e.id for e in judge.episodic.examples()} if judge.episodic is not None else set()
+        _write(target / GUIDELINES_JSON, judge.guidelines.to_json() + "\n")
+        _write(target / GUIDELINES_MD, judge.guidelines.to_markdown(
+            f"Guidelines of {judge.judge_id}"))
+        rows = [{**dataclasses.asdict(e), "facts": dict(e.facts), "episodic": e.id in stored}
+                for _, e in sorted(judge.items_.items())]
+        _write(target / EXAMPLES, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        write_grades_jsonl(target / FEEDBACK, judge.grades)
+        _write(target / CONFIG, json.dumps(_config(judge, store, len(stored)), indent=2) + "\n")
+    except OSError as exc:
+        raise JudgeDirError(str(target), f"cannot write the judge: {exc}") from exc
+    logger.info("saved %s to %s", judge.judge_id, target)
+    return target
+
+
+def start_judge_dir(judge: AlignedJudge, path: str | PathLike[str]) -> None:
+    """Make the new or empty directory ``path`` the home of ``judge`` (``persist_dir``)."""
+    from memalign_nb.memory.episodic import EpisodicMemory
+
+    target = Path(path).expanduser()
+    try:
+        _prepare(target, overwrite=False)
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise JudgeDirError(str(target), f"cannot create the judge directory: {exc}") from exc
+    judge.path = target
+    if judge.params.episodic:
+        judge.episodic = EpisodicMemory(judge.params.embeddings, path=target / _new_store())
+
+
+def load_judge(
+    path: str | PathLike[str],
+    *,
+    judge: str | Judge | None = None,
+    embeddings: Any = None,
+    reflection_model: Any = None,
+) -> AlignedJudge:
+    """Load an aligned judge saved by :meth:`AlignedJudge.save`.
+
+    Parameters
+    ----------
+    path : path
+        The judge directory.
+    judge : str or Judge, optional
+        The base judge, replacing the saved spec: needed when the base judge cannot be
+        rebuilt from a file (a chat model object, a scripted judge). A warning notes a
+        different ``judge_id`` than the saved one.
+    embeddings : str or Embeddings, optional
+        Needed when the judge was aligned with an embedder object (must be the same
+        embedder: Chroma checks it).
+    reflection_model : str or BaseChatModel, optional
+        The LLM engine's reflection model for later ``add_feedback``; needed when it was an
+        object.
+
+    Returns
+    -------
+    AlignedJudge
+        Living in ``path``: later ``add_feedback`` and ``forget`` update it.
+
+    Raises
+    ------
+    JudgeDirError
+        ``path`` is not a judge directory, a file is missing or corrupted, it was written
+        in another format version, or the base judge cannot be rebuilt.
+    """
+    from memalign_nb.align.aligned_judge import AlignedJudge
+    from memalign_nb.align.memalign import MemAlign, _engine
+
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise JudgeDirError(str(root), "no such judge directory")
+    config = _read_config(root / CONFIG)
+    params = dict(config["params"])
+    for name, given in (("embeddings", embeddings), ("reflection_model", reflection_model)):
+        if given is not None:
+            params[name] = given
+        elif params.get(name) == _OBJECT:
+            if name == "embeddings":
+                raise JudgeDirError(str(root / CONFIG), "the judge was aligned with an "
+                                    "embedder object: pass it again as load_judge(..., "
+                                    "embeddings=...)")
+            logger.warning("%s: the reflection model was an object; pass reflection_model= "
+                           "to load_judge to use it again (the judge's own model is used)", root)
+            params[name] = None
+    try:
+        memalign = MemAlign(**{**params, "persist_dir": None})
+        weights = memalign.blend_weights()
+    except (TypeError, MemAlignError) as exc:
+        raise JudgeDirError(str(root / CONFIG), f"invalid MemAlign parameters: {exc}") from None
+    base = _base_judge(config, root / CONFIG, judge)
+    if _engine(base) != config["engine"]:
+        raise JudgeDirError(str(root / CONFIG), f"the judge was aligned with the "
+                            f"{config['engine']} engine; {base.judge_id} needs the "
+                            f"{_engine(base)} engine: align it again")
+    dimensions = tuple(config["dimensions"])
+    guidelines = _read_guidelines(root / GUIDELINES_JSON, memalign.embeddings)
+    items, in_episodic = _read_examples(root / EXAMPLES)
+    grades = _read_grades(root / FEEDBACK, dimensions)
+    episodic = _open_store(root, config, memalign.embeddings, in_episodic)
+    return AlignedJudge(
+        base, memalign, dimensions=dimensions, engine=config["engine"], weights=weights,
+        guidelines=guidelines, episodic=episodic,
+        items={(e.case_id, e.dimension): e for e in items},
+        grades={(g.case_id, g.dimension, g.rater): g for g in grades}, path=root,
+    )
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+def check_target(path: str | PathLike[str], overwrite: bool = False) -> bool:
+    """Check that a judge may be saved to ``path``, before any costly work.
+
+    Returns
+    -------
+    bool
+        Whether ``path`` holds a saved judge that saving would replace (``overwrite``).
+
+    Raises
+    ------
+    JudgeDirError
+        ``path`` is a file, a non-empty directory without a saved judge, or holds a judge
+        and ``overwrite`` is False.
+    """
+    target = Path(path).expanduser()
+    if not target.exists():
+        return False
+    if not target.is_dir():
+        raise JudgeDirError(str(target), "exists and is not a directory")
+    if not any(target.iterdir()):
+        return False
+    if not (target / CONFIG).is_file():
+        raise JudgeDirError(str(target), "is not empty and holds no saved judge (no "
+                            f"{CONFIG}); choose a new or empty directory")
+    if not overwrite:
+        raise JudgeDirError(str(target), "already holds a saved judge; pass overwrite=True "
+                            "to replace it, or choose a new directory")
+    return True
+
+
+def _prepare(target: Path, overwrite: bool) -> None:
+    """Check ``target`` may receive a judge; with ``overwrite``, remove the judge there."""
+    if not check_target(target, overwrite):
+        return
+    for name in _OWNED:  # config.json first: a half-removed judge reads as unfinished
+        entry = target / name
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        elif entry.exists():
+            entry.unlink()
+
+
+def _save_store(judge: AlignedJudge, target: Path) -> str | None:
+    """The episodic store's path relative to ``target``, copying it there if needed."""
+    from memalign_nb.memory.episodic import EpisodicMemory
+
+    if judge.episodic is None:
+        return None
+    live = judge.episodic.path
+    if live is not None and _inside(Path(live), target):
+        return Path(live).resolve().relative_to(target.resolve()).as_posix()
+    store = _new_store()
+    copy = EpisodicMemory(judge.episodic.embeddings, path=target / store)
+    copy.add(judge.episodic.examples())
+    return store
+
+
+def _new_store() -> str:
+    return f"{CHROMA}/{uuid.uuid4().hex[:12]}"
+
+
+def _config(judge: AlignedJudge, store: str | None, stored: int) -> dict[str, Any]:
+    from memalign_nb import __version__
+
+    params = judge.params.get_params()
+    for name in ("embeddings", "reflection_model"):
+        if params[name] is not None and not isinstance(params[name], str):
+            params[name] = _OBJECT
+    params["persist_dir"] = None
+    params["dimensions"] = list(params["dimensions"]) if params["dimensions"] else None
+    return {
+        "format_version": FORMAT_VERSION,
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": {"memalign-nb": __version__, **_versions()},
+        "judge_id": judge.judge_id,
+        "engine": judge.engine,
+        "dimensions": list(judge.aligned_dimensions),
+        "params": params,
+        "base_judge": judge_spec(judge.base_judge),
+        "episodic": None if store is None else {"store": store, "examples": stored},
+        "summary": judge.summary(),
+    }
+
+
+def judge_spec(judge: Judge) -> dict[str, Any]:
+    """How to rebuild ``judge``: ``make_judge(model, **options)``, never with credentials.
+
+    ``options`` are the judge's ``get_params()`` without ``model``; rubrics are stored as
+    data and credentials in ``model_kwargs`` are left out (supply them through the
+    environment). A judge that cannot be rebuilt that way (a chat model object, a
+    scripted judge) gets ``"rebuildable": false`` and a ``reason``.
+    """
+    from memalign_nb.judges.registry import make_judge
+
+    spec: dict[str, Any] = {"judge_id": judge.judge_id,
+                            "class": f"{type(judge).__module__}.{type(judge).__qualname__}"}
+    getter = getattr(judge, "get_params", None)
+    if not callable(getter):
+        return {**spec, "rebuildable": False, "reason": "the judge has no get_params()"}
+    options = dict(getter())
+    model = options.pop("model", judge.judge_id)
+    if isinstance(options.get("model_kwargs"), Mapping):
+        from memalign_nb.judges.llm import _without_secrets  # the LLM judge's own rule
+
+        options["model_kwargs"] = _without_secrets(options["model_kwargs"]) or None
+    if isinstance(options.get("rubrics"), Mapping):
+        options["rubrics"] = [dataclasses.asdict(r) for r in options["rubrics"].values()]
+    if options.get("cache_dir") is not None:
+        options["cache_dir"] = os.fspath(options["cache_dir"])
+    try:
+        json.dumps(options)
+        if not isinstance(model, str):
+            raise TypeError(f"its model is a {type(model).__name__} object")
+        rebuilt = make_judge(model, **_options(options))
+    except (TypeError, ValueError, MemAlignError) as exc:
+        return {**spec, "rebuildable": False, "reason": str(exc)}
+    if type(rebuilt) is not type(judge) or rebuilt.judge_id != judge.judge_id:
+        reason = f"make_judge({model!r}) builds {type(rebuilt).__name__} {rebuilt.judge_id!r}"
+        return {**spec, "rebuildable": False, "reason": reason}
+    return {**spec, "rebuildable": True, "model": model, "options": options}
+
+
+def _options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """Saved options as ``make_judge`` takes them (rubrics back to Rubric records)."""
+    from memalign_nb.rubrics.model import Rubric
+
+    result = dict(options)
+    if isinstance(result.get("rubrics"), list):
+        result["rubrics"] = {
+            row["dimension"]: Rubric(**{
+                **row,
+                "levels": tuple((int(s), str(t)) for s, t in row.get("levels", ())),
+                "cells_from": tuple(row.get("cells_from", ())),
+            })
+            for row in result["rubrics"]
+        }
+    return result
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a temporary file (created with the usual
+    permissions) renamed over it."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in _VERSIONED[1:]:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _same(a: Path, b: Path) -> bool:
+    return Path(a).expanduser().resolve() == Path(b).expanduser().resolve()
+
+
+def _inside(inner: Path, outer: Path) -> bool:
+    return Path(inner).resolve().is_relative_to(Path(outer).resolve())
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise JudgeDirError(str(path), "missing: not a saved judge, or an unfinished save")
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise JudgeDirError(str(path), f"unreadable: {exc}") from None
+    if not isinstance(config, dict):
+        raise JudgeDirError(str(path), "expected a JSON object")
+    version = config.get("format_version")
+    if version != FORMAT_VERSION:
+        written = config.get("versions", {}).get("memalign-nb", "an unknown version")
+        raise JudgeDirError(
+            str(path), f"format version {version!r} (written by memalign-nb {written}); "
+            f"this memalign-nb reads format version {FORMAT_VERSION}: align the judge again"
+        )
+    for key, kind in (("params", dict), ("base_judge", dict), ("dimensions", list),
+                      ("engine", str)):
+        if not isinstance(config.get(key), kind):
+            raise JudgeDirError(str(path), f"{key!r} is missing or not a {kind.__name__}")
+    from memalign_nb.align.memalign import ENGINES
+
+    if config["engine"] not in ENGINES:
+        raise JudgeDirError(str(path), f"unknown engine {config['engine']!r}")
+    return config
+
+
+def _base_judge(config: Mapping[str, Any], where: Path, given: str | Judge | None) -> Judge:
+    from memalign_nb.judges.registry import make_judge
+
+    spec = config["base_judge"]
+    if given is not None:
+        judge = make_judge(given) if isinstance(given, str) else given
+        if not isinstance(judge, Judge):
+            raise JudgeDirError(str(where), f"judge= must be a Judge or a model string, "
+                                f"got {type(given).__name__}")
+        if judge.judge_id != spec.get("judge_id"):
+            logger.warning("%s: loading with base judge %s; it was aligned with %s", where,
+                           judge.judge_id, spec.get("judge_id"))
+        return judge
+    if not spec.get("rebuildable"):
+        raise JudgeDirError(
+            str(where), f"the base judge {spec.get('judge_id')!r} cannot be rebuilt from a "
+            f"file ({spec.get('reason', 'unknown')}); pass it as load_judge(..., judge=...)"
+        )
+    try:
+        return make_judge(spec["model"], **_options(spec.get("options") or {}))
+    except (KeyError, TypeError, ValueError, MemAlignError) as exc:
+        raise JudgeDirError(str(where), f"cannot rebuild the base judge: {exc}") from exc
+
+
+def _read_guidelines(path: Path, embeddings: Any) -> Any:
+    from memalign_nb.errors import MemoryDataError
+    from memalign_nb.memory.guidelines import GuidelineSet
+
+    try:
+        return GuidelineSet.from_json(path.read_text(encoding="utf-8"), embeddings=embeddings,
+                                      source=str(path))
+    except OSError as exc:
+        raise JudgeDirError(str(path), f"unreadable: {exc.strerror or exc}") from None
+    except MemoryDataError as exc:
+        raise JudgeDirError(str(path), exc.problem) from None
+
+
+def _read_examples(path: Path) -> tuple[list[Example], set[str]]:
+    """Every graded item of ``examples.jsonl``, and the ids marked as in episodic memory."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JudgeDirError(str(path), f"unreadable: {exc}") from None
+    names = {f.name for f in dataclasses.fields(Example)}
+    items, in_episodic = [], set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            example = Example(**{k: v for k, v in row.items() if k in names})
+        except (ValueError, TypeError, AttributeError, MemAlignError) as exc:
+            raise JudgeDirError(f"{path}:{number}", f"not a graded example: {exc}") from None
+        items.append(example)
+        if row.get("episodic"):
+            in_episodic.add(example.id)
+    return items, in_episodic
+
+
+def _read_grades(path: Path, dimensions: tuple[str, ...]) -> list[Any]:
+    from memalign_nb.errors import DatasetError
+    from memalign_nb.feedback.io import read_grades_jsonl
+
+    if not path.is_file():
+        raise JudgeDirError(str(path), "missing")
+    try:
+        return read_grades_jsonl(path, dimensions=dimensions)
+    except DatasetError as exc:
+        raise JudgeDirError(str(path), str(exc)) from None
+
+
+def _open_store(root: Path, config: Mapping[str, Any], embeddings: Any,
+                expected: set[str]) -> Any:
+    """The saved Chroma store, opened in place and checked against ``examples.jsonl``."""
+    from memalign_nb.errors import MemoryDataError
+    from memalign_nb.memory.episodic import EpisodicMemory
+
+    info = config.get("episodic")
+    if info is None:
+        return None
+    store = root / str(info.get("store", ""))
+    if not info.get("store") or not _inside(store, root) or not store.is_dir():
+        raise JudgeDirError(str(store), "the episodic store (Chroma directory) is missing")
+    try:
+        memory = EpisodicMemory(embeddings, path=store)
+        held = {e.id for e in memory.examples()}
+    except MemoryDataError as exc:
+        raise JudgeDirError(str(store), exc.problem) from None
+    if held != expected:
+        missing, extra = len(expected - held), len(held - expected)
+        raise JudgeDirError(str(store), f"does not match {EXAMPLES}: {missing} examples "
+                            f"missing, {extra} unexpected")
+    return memory
