@@ -14,8 +14,6 @@ import csv
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING
 from datetime import datetime
@@ -23,6 +21,7 @@ from os import PathLike
 from pathlib import Path
 from typing import IO, Any
 
+from memalign_nb.atomic import atomic_write
 from memalign_nb.dimensions import DIMENSIONS, check_dimension, check_score
 from memalign_nb.errors import DatasetError, InvalidGradeError, MemAlignError, Problem
 from memalign_nb.feedback.model import Grade
@@ -291,29 +290,7 @@ def _line_order(problem: Problem) -> tuple[str, int]:
 
 
 def _atomic_write(path: Path, write: Callable[[IO[str]], int], *, newline: str | None) -> int:
-    """Write through a temporary file in the same folder, then rename it over ``path``.
-
-    The file keeps the permissions of the one it replaces; a new file gets the usual
-    ``0o666`` less the umask (not the owner-only mode of a temporary file).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as handle:
-            count = write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write grades atomically (see :func:`memalign_nb.atomic.atomic_write`) and log it."""
+    count = atomic_write(path, write, newline=newline)
     logger.info("wrote %d grades to %s", count, path)
     return count
-
-
-def _umask() -> int:
-    """The process's umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

@@ -7,7 +7,9 @@ half-written entry and any number of threads and processes can share a folder wi
 locks (two writers of one key write the same content; the last rename wins). Files are
 spread over 256 sub-folders by the key's first two hex digits.
 
-Only successful judgments are stored: a failure is retried on the next run.
+Only successful judgments are stored: a failure is retried on the next run. Other chat
+responses (a reflection model's guidelines) are cached by :func:`response_cache` in the
+``responses`` sub-folder, through LangChain's own model cache.
 """
 
 from __future__ import annotations
@@ -16,13 +18,12 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from memalign_nb.atomic import atomic_write
 from memalign_nb.judges.base import Judgment
 
 logger = logging.getLogger(__name__)
@@ -116,19 +117,7 @@ class JudgmentCache:
         if not judgment.ok:
             logger.debug("not caching failed judgment %s/%s", judgment.case_id, judgment.dimension)
             return False
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        row = dataclasses.replace(judgment, cached=False).to_dict()
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(row, handle, ensure_ascii=False, default=str)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_json(self._path(key), dataclasses.replace(judgment, cached=False).to_dict())
         return True
 
     def __contains__(self, key: object) -> bool:
@@ -150,3 +139,60 @@ class JudgmentCache:
 
     def __repr__(self) -> str:
         return f"JudgmentCache({str(self.directory)!r})"
+
+
+RESPONSES_SUBDIR = "responses"
+"""Sub-folder of a cache folder holding :func:`response_cache` entries."""
+
+
+def response_cache(directory: str | PathLike[str]) -> Any:
+    """A LangChain ``BaseCache`` of chat-model responses on disk, for calls other than
+    judgments (a reflection model distilling guidelines).
+
+    Pass it as a chat model's ``cache``: a call LangChain has seen, same model settings and
+    same messages, is answered from ``directory/responses`` without a request, so a rerun
+    learns the very guidelines the first run learned (and its aligned prompts hit the
+    judgment cache) instead of paying for, and maybe changing, them again. Entries are
+    written like :class:`JudgmentCache` entries (atomically, one file per key); only
+    answers are stored, never exceptions.
+    """
+    from langchain_core.caches import BaseCache
+    from langchain_core.messages import message_to_dict, messages_from_dict
+    from langchain_core.outputs import ChatGeneration
+
+    folder = Path(directory) / RESPONSES_SUBDIR
+
+    class ResponseCache(BaseCache):
+        def _path(self, prompt: str, llm_string: str) -> Path:
+            key = hashlib.sha256(f"{llm_string}\n{prompt}".encode()).hexdigest()
+            return folder / key[:2] / f"{key}.json"
+
+        def lookup(self, prompt: str, llm_string: str) -> list[ChatGeneration] | None:
+            path = self._path(prompt, llm_string)
+            try:
+                rows = json.loads(path.read_text(encoding="utf-8"))
+                return [ChatGeneration(message=m) for m in messages_from_dict(rows)]
+            except FileNotFoundError:
+                return None
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                logger.warning("ignoring unreadable response cache entry %s: %s", path, exc)
+                return None
+
+        def update(self, prompt: str, llm_string: str, return_val: Sequence[Any]) -> None:
+            messages = [g.message for g in return_val if isinstance(g, ChatGeneration)]
+            if len(messages) == len(return_val):
+                _write_json(self._path(prompt, llm_string), [message_to_dict(m) for m in messages])
+
+        def clear(self, **kwargs: Any) -> None:
+            for path in folder.glob("??/*.json"):
+                path.unlink(missing_ok=True)
+
+        def __repr__(self) -> str:  # part of the model's cache key: stable across runs
+            return f"response_cache({str(directory)!r})"
+
+    return ResponseCache()
+
+
+def _write_json(path: Path, row: Any) -> None:
+    """Write ``row`` as JSON to ``path`` atomically (temporary file, fsync, rename)."""
+    atomic_write(path, lambda handle: json.dump(row, handle, ensure_ascii=False, default=str))
