@@ -1,0 +1,221 @@
+"""``memalign-nb study`` and ``memalign-nb demo``: run an alignment study, write its outputs.
+
+::
+
+    memalign-nb study DATASET [--model M] [--folds 4] [--bootstrap 10000]
+                      [--variants baseline semantic episodic full] [--out DIR] ...
+    memalign-nb demo [--out DIR]
+
+``study`` cross-validates the judge against its MemAlign-aligned variants on DATASET's
+human grades (``feedback.jsonl`` plus the dataset's feedback store), writes the report,
+plots, ``results.json``, judgments and guidelines to DIR, logs the study to MLflow and
+prints the per-dimension result, the calls, tokens and wall time it took and where
+everything is. LLM judgments are cached on disk, so an interrupted study resumes where it
+stopped. ``demo`` runs the same study on the bundled sample with the offline defaults
+(heuristic judge, local hashing embeddings) and tracks to ``DIR/mlflow.db`` unless
+``MLFLOW_TRACKING_URI`` is set.
+
+Both exit 1 when some judgments failed (run again to retry only those), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from memalign_nb.cli.judge import _dimensions, _positive_float, _positive_int
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_OUT = "study-output"
+"""Where ``memalign-nb study`` writes unless ``--out`` says otherwise."""
+
+DEMO_OUT = "demo-output"
+"""Where ``memalign-nb demo`` writes unless ``--out`` says otherwise."""
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``study`` and ``demo`` commands."""
+    from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
+    from memalign_nb.study import VARIANTS
+    from memalign_nb.tracking import DEFAULT_EXPERIMENT
+
+    study = subparsers.add_parser(
+        "study",
+        help="cross-validate a judge against its aligned variants; report, plots, MLflow",
+        description="K-fold cross-validation by case: each fold aligns on the other folds' "
+        "human feedback only and scores the held-out fold, for the baseline and each "
+        "MemAlign variant; per-dimension MAE with case-bootstrap CIs, paired improvements, "
+        "plots, a Markdown/HTML report and an MLflow run.",
+    )
+    demo = subparsers.add_parser(
+        "demo",
+        help="run the study on the bundled sample, offline, and show where the results are",
+        description="Run the alignment study on the bundled sample dataset with the offline "
+        "defaults (heuristic judge, hashing embeddings), write report and plots to --out "
+        "and track to --out/mlflow.db (or MLFLOW_TRACKING_URI).",
+    )
+    study.add_argument("dataset", metavar="DATASET", help="the dataset folder")
+    study.add_argument(
+        "--model", default="heuristic",
+        help="'heuristic' (offline, the default) or a LangChain model string such as "
+        "openai:gpt-4o-mini",
+    )
+    study.add_argument("--variants", nargs="+", choices=tuple(VARIANTS), default=list(VARIANTS),
+                       help="variants to compare (default: all four)")
+    study.add_argument("--dimensions", nargs="+", metavar="DIM",
+                       help="dimensions to study (default: every graded one)")
+    study.add_argument("--k", type=_positive_int, default=5,
+                       help="episodic neighbours per judgment (default 5)")
+    study.add_argument("--embeddings", metavar="SPEC",
+                       help="LangChain embeddings 'provider:model' for episodic memory "
+                       "(default: the local hashing embedder)")
+    study.add_argument("--reflection-model", metavar="MODEL",
+                       help="chat model that distils guidelines (default: MemAlign's)")
+    study.add_argument("--store", metavar="FILE",
+                       help="feedback store whose grades join feedback.jsonl's (default "
+                       "DATASET/feedback.sqlite when it exists)")
+    study.add_argument("--rubrics", metavar="PATH", action="append", default=[],
+                       help="rubric file or folder adding custom dimensions (repeatable)")
+    study.add_argument("--concurrency", type=_positive_int, default=8,
+                       help="judgments in flight at once (default 8)")
+    study.add_argument("--rps", type=_positive_float, metavar="R",
+                       help="LLM requests per second at most")
+    study.add_argument("--base-url", metavar="URL",
+                       help="endpoint of an OpenAI-compatible or self-hosted model server")
+    study.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR",
+                       help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})")
+    study.add_argument("--no-cache", action="store_true",
+                       help="neither read nor write the judgment cache")
+    study.add_argument("--tracking-uri", metavar="URI",
+                       help="MLflow tracking URI (default MLFLOW_TRACKING_URI, else "
+                       "sqlite:///mlflow.db in the working directory)")
+    for parser, out in ((study, DEFAULT_OUT), (demo, DEMO_OUT)):
+        parser.add_argument("--out", default=out, metavar="DIR",
+                            help=f"output folder (default {out})")
+        parser.add_argument("--folds", type=_at_least_two, default=4,
+                            help="K of the K-fold cross-validation (default 4)")
+        parser.add_argument("--bootstrap", type=_positive_int, default=10_000, metavar="B",
+                            help="bootstrap resamples of cases (default 10000)")
+        parser.add_argument("--seed", type=int, default=0, help="seed of folds and bootstrap")
+        parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT,
+                            help=f"MLflow experiment (default {DEFAULT_EXPERIMENT})")
+        parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+        parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    study.set_defaults(func=run_study)
+    demo.set_defaults(func=run_demo)
+
+
+def _at_least_two(text: str) -> int:
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
+    return value
+
+
+def run_study(args: argparse.Namespace) -> int:
+    """The ``study`` command."""
+    from memalign_nb.cli.dataset import _stored_grades
+    from memalign_nb.datasets import Dataset, load_dataset
+    from memalign_nb.judges.registry import LLM_ENGINE, make_judge, resolve_engine
+    from memalign_nb.rubrics import load_rubrics
+    from memalign_nb.study import AlignmentStudy
+
+    rubrics = load_rubrics(args.rubrics)
+    dataset = load_dataset(args.dataset, rubrics=rubrics)
+    stored = _stored_grades(args, rubrics)
+    if stored:
+        merged = {(*g.key, g.rater): g for g in (*dataset.feedback, *stored)}
+        dataset = Dataset(dataset.path, dataset.cases, tuple(merged.values()))
+    options: dict[str, Any] = {"rubrics": rubrics}
+    if resolve_engine(args.model) == LLM_ENGINE:
+        options.update(requests_per_second=args.rps, base_url=args.base_url,
+                       cache_dir=None if args.no_cache else args.cache_dir)
+    elif args.rps or args.base_url:
+        logger.warning("--rps and --base-url apply to LLM models only; ignored")
+    study = AlignmentStudy(
+        make_judge(args.model, **options),
+        n_folds=args.folds,
+        variants=args.variants,
+        k=args.k,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
+        dimensions=_dimensions(args.dimensions) or None,
+        embeddings=args.embeddings,
+        reflection_model=args.reflection_model,
+        concurrency=args.concurrency,
+        progress=not args.no_progress,
+    )
+    return _run(study, dataset, args, tracking_uri=args.tracking_uri)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """The ``demo`` command: the study on the bundled sample, offline."""
+    from memalign_nb.datasets import load_dataset, sample_path
+    from memalign_nb.study import AlignmentStudy
+
+    tracking_uri = None  # MLFLOW_TRACKING_URI wins; else a SQLite file in --out
+    if not os.environ.get("MLFLOW_TRACKING_URI"):
+        tracking_uri = f"sqlite:///{Path(args.out).resolve() / 'mlflow.db'}"
+    dataset = load_dataset(sample_path())
+    print(f"memalign-nb demo: studying the bundled sample ({len(dataset.cases)} notebooks, "
+          f"{len(dataset.feedback)} human grades) with the offline heuristic judge")
+    study = AlignmentStudy(
+        "heuristic", n_folds=args.folds, n_bootstrap=args.bootstrap, seed=args.seed,
+        progress=not args.no_progress,
+    )
+    return _run(study, dataset, args, tracking_uri=tracking_uri)
+
+
+def _run(study: Any, dataset: Any, args: argparse.Namespace, *, tracking_uri: str | None) -> int:
+    """Fit, save, track and print; shared by ``study`` and ``demo``."""
+    from memalign_nb.cli.dataset import _table
+    from memalign_nb.study import save_study
+    from memalign_nb.study.report import cost_lines, headline_summary, headline_table
+
+    result = study.fit(dataset).result_
+    paths = save_study(result, args.out)
+    data = result.to_dict()
+    print()
+    print(_table(*headline_table(data)))
+    print()
+    if data["headline_variant"] and "baseline" in data["variants"]:
+        print(textwrap.fill(headline_summary(data), width=100))
+        print()
+    for label, line in zip(("cost", ""), cost_lines(data), strict=True):
+        print(f"{label:<10} {line}")
+    print(f"report     {paths.report_html}  (and {paths.report_md.name})")
+    print(f"plots      {paths.folder / 'plots'}/ ({len(paths.plots)} PNG)")
+    print(f"results    {paths.results_json}  (documented in docs/results-json.md)")
+    tracked = args.no_mlflow or _track(result, paths, args, tracking_uri)
+    failures = data["usage"].get("failures", 0)
+    if failures:
+        print(f"{failures} judgments failed; run the command again to retry them "
+              "(finished judgments come from the cache)")
+    return 0 if tracked and not failures else 1
+
+
+def _track(result: Any, paths: Any, args: argparse.Namespace, tracking_uri: str | None) -> bool:
+    """Log to MLflow and say where; False (and why, on stderr) when logging failed."""
+    from mlflow.exceptions import MlflowException
+
+    from memalign_nb.tracking import log_study, resolve_tracking_uri
+
+    uri = resolve_tracking_uri(tracking_uri)
+    try:
+        run_id = log_study(result, paths, experiment=args.experiment, tracking_uri=uri)
+    except (MlflowException, OSError) as exc:
+        print(f"memalign-nb {args.command}: MLflow logging to {uri} failed: {exc}; the "
+              f"outputs above are complete", file=sys.stderr)
+        return False
+    print(f"MLflow     run {run_id} in experiment {args.experiment!r} at {uri}")
+    if uri.startswith(("http://", "https://", "databricks")):
+        print(f"           open it in the MLflow UI of {uri}")
+    else:
+        print(f"           open it with: mlflow ui --backend-store-uri {uri}")
+    return True
