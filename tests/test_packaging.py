@@ -143,3 +143,24 @@ def test_package_data_patterns_match_files(pattern):
         pytest.skip(f"{folder.relative_to(REPO)} does not exist yet (pattern {pattern!r})")
     matches = [path for path in PACKAGE.glob(pattern) if path.is_file()]
     assert matches, f"package data pattern {pattern!r} matches no file under memalign_nb/"
+
+
+def test_every_public_name_resolves():
+    import importlib
+
+    import memalign_nb
+
+    missing = [
+        name
+        for name, module in memalign_nb._EXPORTS.items()
+        if not hasattr(importlib.import_module(module), name)
+    ]
+    assert missing == []
+
+
+def test_every_command_module_registers():
+    from memalign_nb.cli import COMMAND_MODULES, build_parser
+
+    parser = build_parser()
+    (subparsers,) = [a for a in parser._actions if a.dest == "command"]
+    assert set(COMMAND_MODULES) <= set(subparsers.choices)
