@@ -6,8 +6,7 @@ heavy optional dependencies.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from memalign_nb.lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -77,13 +76,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'memalign_nb' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -13,8 +13,7 @@ so ``import widgets`` does not import ipywidgets until a view is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from memalign_nb.lazy import lazy_getattr
 
 _EXPORTS: dict[str, str] = {
     "GradingPanel": "widgets.grading",
@@ -25,13 +24,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'widgets' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -15,8 +15,7 @@ nor Spark.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from memalign_nb.lazy import lazy_getattr
 
 _EXPORTS: dict[str, str] = {
     "CASE_ID_TAG": "memalign_nb.integrations.mlflow_assessments",
@@ -40,13 +39,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

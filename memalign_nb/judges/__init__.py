@@ -9,11 +9,9 @@ Engines and doubles import lazily, so importing this package does not import Lan
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.judges.registry import JUDGE_ENGINES, make_judge, resolve_engine
+from memalign_nb.lazy import lazy_getattr
 
 _LAZY: dict[str, str] = {
     "LLMJudge": "memalign_nb.judges.llm",
@@ -45,13 +43,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'memalign_nb.judges' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:
