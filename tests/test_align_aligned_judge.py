@@ -104,7 +104,8 @@ def test_concurrent_scoring_gives_the_sequential_results(dataset):
     assert [(j.case_id, j.dimension, j.score, j.retrieved_ids) for j in one] == [
         (j.case_id, j.dimension, j.score, j.retrieved_ids) for j in many]
     assert aligned.summary()[DIM] == {"items": 6, "examples": 6,
-                                      "guidelines": len(aligned.guidelines.for_dimension(DIM))}
+                                      "guidelines": len(aligned.guidelines.for_dimension(DIM)),
+                                      "blend": aligned.calibration_[DIM].choice}
     with pytest.raises(MemAlignError, match="heuristic engine"):
         aligned.build_prompt(held_out[0], DIM)
 

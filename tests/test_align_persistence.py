@@ -57,6 +57,37 @@ def test_round_trip_scores_identically(aligned, split, tmp_path):
     assert loaded.params.get_params() == {**aligned.params.get_params(), "persist_dir": None}
 
 
+def test_the_calibrated_blends_are_saved_and_loaded(aligned, split, tmp_path):
+    root = aligned.save(tmp_path / "judge")
+    saved = json.loads((root / "config.json").read_text())["calibration"]
+    assert set(saved) == set(DIMS) and saved == {
+        d: c.to_dict() for d, c in aligned.calibration_.items()}
+    loaded = load_judge(root)
+    assert loaded.params.calibrate and loaded.calibration_ == aligned.calibration_
+    assert loaded.summary() == aligned.summary()
+    judgments = loaded.score_many(split[1], DIMS, concurrency=1, progress=False)
+    assert len(judgments) == len(split[1]) * len(DIMS)
+    assert all(j.metadata["blend"] == aligned.calibration_[j.dimension].choice
+               for j in judgments)
+
+
+def _as_saved_before_calibration(root: Path) -> None:
+    config = json.loads((root / "config.json").read_text())
+    del config["calibration"], config["params"]["calibrate"]
+    (root / "config.json").write_text(json.dumps(config))
+
+
+def test_a_judge_saved_before_calibration_keeps_its_global_blend(aligned, split, tmp_path):
+    root = aligned.save(tmp_path / "judge")
+    _as_saved_before_calibration(root)
+    loaded = load_judge(root)
+    assert loaded.params.calibrate is False and loaded.calibration_ == {}
+    judgments = loaded.score_many(split[1], DIMS, concurrency=1, progress=False)
+    assert {j.metadata["blend"] for j in judgments} == {"global"}
+    loaded.forget(split[0].cases[0].case_id)  # learning goes on without calibrating
+    assert loaded.calibration_ == {}
+
+
 def test_directory_layout_is_documented_and_readable(aligned, tmp_path):
     root = aligned.save(tmp_path / "judge")
     config = json.loads((root / "config.json").read_text())
@@ -168,6 +199,12 @@ def _delete_store(root: Path) -> None:
     shutil.rmtree(root / "chroma")
 
 
+def _misfile_calibration(root: Path) -> None:
+    config = json.loads((root / "config.json").read_text())
+    config["calibration"]["model_use"] = config["calibration"].pop(DIMS[0])
+    (root / "config.json").write_text(json.dumps(config))
+
+
 @pytest.mark.parametrize(
     ("damage", "where", "message"),
     [
@@ -180,6 +217,7 @@ def _delete_store(root: Path) -> None:
         (lambda r: (r / "feedback.jsonl").unlink(), "feedback.jsonl", "missing"),
         (_drop_example_line, "chroma", "1 examples unexpected|does not match"),
         (_delete_store, "chroma", "episodic store"),
+        (_misfile_calibration, "config.json", "'calibration': .*not aligned"),
     ],
 )
 def test_broken_directories_give_a_clear_error(aligned, tmp_path, damage, where, message):

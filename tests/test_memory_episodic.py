@@ -170,6 +170,20 @@ def test_listing_by_dimension():
     ]
 
 
+def test_stored_vectors_are_the_ones_search_compares_with():
+    embedder = HashingEmbeddings(n_features=256)
+    memory = EpisodicMemory(embedder)
+    memory.add([ex("b", PLOT), ex("a", IMPUTE), ex("c", PLOT, dimension="model_use")])
+    vectors = memory.vectors("data_imputation")
+    assert sorted(vectors) == ["data_imputation::a", "data_imputation::b"]
+    assert np.allclose(vectors["data_imputation::a"], embedder.embed_query(IMPUTE), atol=1e-6)
+    query = np.array(embedder.embed_query(IMPUTE_LIKE))
+    for neighbour in memory.search("data_imputation", IMPUTE_LIKE, k=2):
+        stored = np.array(vectors[neighbour.example.id])
+        assert neighbour.similarity == pytest.approx(float(query @ stored), abs=1e-5)
+    assert len(memory.vectors()) == 3
+
+
 def test_stored_metadata_is_flat_with_sentinel_for_unknown_judge_score():
     meta = ex("a", IMPUTE, judge_score=None, facts={"x": [1, 2]}).to_metadata()
     assert meta["judge_score"] == -1

@@ -39,7 +39,9 @@ from memalign_nb.sections.tokens import count_tokens
 
 if TYPE_CHECKING:
     from memalign_nb.align.blend import BlendWeights
-    from memalign_nb.align.memalign import FeedbackUpdate, ForgetResult, MemAlign
+    from memalign_nb.align.calibration import Calibration
+    from memalign_nb.align.learning import FeedbackUpdate, ForgetResult
+    from memalign_nb.align.memalign import MemAlign
     from memalign_nb.judges.prompts import Prompt
 
 logger = logging.getLogger(__name__)
@@ -93,7 +95,7 @@ class AlignedJudge(Judge):
     engine : str
         ``"llm"`` or ``"heuristic"``.
     weights : BlendWeights
-        The heuristic engine's weights.
+        The heuristic engine's configured weights (dimensions without a calibration).
     guidelines : GuidelineSet
         Semantic memory.
     episodic : EpisodicMemory, optional
@@ -102,6 +104,8 @@ class AlignedJudge(Judge):
         Every graded item learned (whatever the episodic policy stores).
     grades : mapping of (case_id, dimension, rater) to Grade, optional
         Every human grade learned.
+    calibration : mapping of str to Calibration, optional
+        The heuristic engine's blend per dimension, chosen on the feedback.
     path : path, optional
         The directory the judge lives in (loaded from, or ``persist_dir``).
 
@@ -116,6 +120,10 @@ class AlignedJudge(Judge):
         records (expert median, joined rationales, the base judge's verdict, facts).
     grades_ : dict
         Every human grade learned, by (case_id, dimension, rater).
+    calibration_ : dict
+        Heuristic engine with ``calibrate``: the blend chosen per dimension by
+        leave-one-out on the feedback, as :class:`~memalign_nb.align.calibration.Calibration`
+        records (see :mod:`memalign_nb.align.calibration`); empty otherwise.
     path : Path or None
         The judge's directory; when set, :meth:`add_feedback` and :meth:`forget` keep
         every file in it up to date.
@@ -133,6 +141,7 @@ class AlignedJudge(Judge):
         episodic: EpisodicMemory | None = None,
         items: Mapping[tuple[str, str], Example] | None = None,
         grades: Mapping[tuple[str, str, str], Grade] | None = None,
+        calibration: Mapping[str, Calibration] | None = None,
         path: str | PathLike[str] | None = None,
     ) -> None:
         self.base_judge = base_judge
@@ -144,6 +153,7 @@ class AlignedJudge(Judge):
         self.episodic = episodic
         self.items_ = dict(items or {})
         self.grades_ = dict(grades or {})
+        self.calibration_ = dict(calibration or {})
         self.path = Path(path) if path is not None else None
         self._lock = threading.Lock()
         self._sections: OrderedDict[int, tuple[Any, dict[str, Section]]] = OrderedDict()
@@ -172,10 +182,12 @@ class AlignedJudge(Judge):
         """Every human grade learned, by case, dimension and rater."""
         return tuple(self.grades_[key] for key in sorted(self.grades_))
 
-    def summary(self) -> dict[str, dict[str, int]]:
-        """Per aligned dimension: graded ``items``, stored ``examples``, ``guidelines``."""
+    def summary(self) -> dict[str, dict[str, int | str]]:
+        """Per aligned dimension: graded ``items``, stored ``examples``, ``guidelines`` and,
+        for the heuristic engine, the ``blend`` it scores with (a calibration's choice or
+        ``"global"``)."""
         stored = self.episodic.examples() if self.episodic is not None else []
-        return {
+        summary: dict[str, dict[str, int | str]] = {
             d: {
                 "items": sum(1 for key in self.items_ if key[1] == d),
                 "examples": sum(1 for e in stored if e.dimension == d),
@@ -183,6 +195,23 @@ class AlignedJudge(Judge):
             }
             for d in self.aligned_dimensions
         }
+        if self.engine == "heuristic":
+            for dimension, row in summary.items():
+                row["blend"] = self.blend_name(dimension)
+        return summary
+
+    def weights_for(self, dimension: str) -> BlendWeights:
+        """The heuristic engine's weights for ``dimension``: its calibration's, or the
+        configured ones."""
+        calibration = self.calibration_.get(dimension)
+        return calibration.weights if calibration is not None else self.weights
+
+    def blend_name(self, dimension: str) -> str:
+        """The calibrated blend of ``dimension`` by name, ``"global"`` when not calibrated."""
+        from memalign_nb.align.calibration import GLOBAL
+
+        calibration = self.calibration_.get(dimension)
+        return calibration.choice if calibration is not None else GLOBAL
 
     # -- learning and forgetting ----------------------------------------------------------
 
@@ -203,7 +232,7 @@ class AlignedJudge(Judge):
         -------
         FeedbackUpdate
         """
-        from memalign_nb.align.memalign import learn_feedback
+        from memalign_nb.align.learning import learn_feedback
 
         update = learn_feedback(self, dataset)
         if update.grades_added:
@@ -222,7 +251,7 @@ class AlignedJudge(Judge):
         case_ids : str or iterable of str
             A single string is one case id.
         """
-        from memalign_nb.align.memalign import forget_cases
+        from memalign_nb.align.learning import forget_cases
 
         result = forget_cases(self, case_ids)
         self._sync()
@@ -267,16 +296,20 @@ class AlignedJudge(Judge):
                 self._sections.popitem(last=False)
         return sections[dimension]
 
-    def recall(self, case: Case, dimension: str) -> Recall:
-        """The guidelines and graded neighbours the memories hold for ``case``."""
+    def recall(self, case: Case, dimension: str, *, neighbours: bool = True) -> Recall:
+        """The guidelines and graded neighbours the memories hold for ``case``.
+
+        With ``neighbours=False`` episodic memory is not searched (the heuristic engine
+        does not search where its blend gives neighbours no weight).
+        """
         section = self.section(case, dimension)
-        neighbours: list[Neighbour] = []
-        if self.episodic is not None:
-            neighbours = self.episodic.search(
+        found: list[Neighbour] = []
+        if self.episodic is not None and neighbours:
+            found = self.episodic.search(
                 dimension, excerpt(section.text), k=self.params.k, exclude_case_id=case.case_id
             )
         return Recall(case.case_id, dimension, section,
-                      tuple(self.guidelines.for_dimension(dimension)), tuple(neighbours))
+                      tuple(self.guidelines.for_dimension(dimension)), tuple(found))
 
     def admits(self, example: Example) -> bool:
         """Whether the episodic policy stores ``example``."""
@@ -341,8 +374,10 @@ class AlignedJudge(Judge):
 
         if self.engine != "llm":
             raise MemAlignError(f"{self.judge_id} uses the heuristic engine: it sends no prompt")
-        text, _, _ = self._memory_text(self.recall(case, dimension))
-        return self.base_judge.build_prompt(case, dimension, memory_text=text)
+        recall = self.recall(case, dimension)
+        text, _, _ = self._memory_text(recall)
+        return self.base_judge.build_prompt(case, dimension, memory_text=text,
+                                            section=recall.section)
 
     def _score(self, case: Case, dimension: str) -> Judgment:
         if dimension not in self.aligned_dimensions:
@@ -350,10 +385,9 @@ class AlignedJudge(Judge):
             return dataclasses.replace(judgment, judge_id=self.judge_id,
                                        metadata={**judgment.metadata, "aligned": False})
         started = time.perf_counter()
-        recall = self.recall(case, dimension)
         if self.engine == "llm":
-            return self._score_llm(case, recall)
-        return self._score_votes(case, recall, started)
+            return self._score_llm(case, self.recall(case, dimension))
+        return self._score_votes(case, dimension, started)
 
     def _score_llm(self, case: Case, recall: Recall) -> Judgment:
         text, guidelines, neighbours = self._memory_text(recall)
@@ -363,6 +397,7 @@ class AlignedJudge(Judge):
             metadata={"aligned": True, "engine": "llm",
                       "guideline_ids": [g.id for g in guidelines],
                       "similarities": [round(n.similarity, 4) for n in neighbours]},
+            section=recall.section,
         )
         return dataclasses.replace(judgment, judge_id=self.judge_id)
 
@@ -405,26 +440,31 @@ class AlignedJudge(Judge):
                          "are the reference):\n\n" + render_examples(shown))
         return "\n\n".join(parts), guidelines, neighbours
 
-    def _score_votes(self, case: Case, recall: Recall, started: float) -> Judgment:
+    def _score_votes(self, case: Case, dimension: str, started: float) -> Judgment:
         from memalign_nb.align.blend import blend
         from memalign_nb.memory.rules import apply_rules
 
-        base = self.base_judge.score(case, recall.dimension)
-        extras = {"aligned": True, "engine": "heuristic", "base_score": base.score}
+        base = self.base_judge.score(case, dimension)
+        extras = {"aligned": True, "engine": "heuristic", "base_score": base.score,
+                  "blend": self.blend_name(dimension)}
         if not base.ok:
             return dataclasses.replace(base, judge_id=self.judge_id,
                                        metadata={**base.metadata, **extras})
-        rules = apply_rules(recall.guidelines, recall.section.facts, dimension=recall.dimension)
-        decision = blend(base.score, rules, recall.neighbours, self.weights,
+        weights = self.weights_for(dimension)
+        recall = self.recall(case, dimension, neighbours=weights.neighbour_weight > 0)
+        rules = apply_rules(recall.guidelines, recall.section.facts, dimension=dimension)
+        decision = blend(base.score, rules, recall.neighbours, weights,
                          base_ref=self.base_judge.judge_id)
         if decision is None:  # base_weight 0 and nothing recalled: the base score stands
             return dataclasses.replace(base, judge_id=self.judge_id,
                                        metadata={**base.metadata, **extras})
         voters = {v.ref for v in decision.votes}
+        calibration = self.calibration_.get(dimension)
         return dataclasses.replace(
             base,
             score=decision.score,
-            rationale=decision.explain(base.rationale),
+            rationale=decision.explain(
+                base.rationale, note=calibration.describe() if calibration is not None else ""),
             judge_id=self.judge_id,
             latency_s=time.perf_counter() - started,
             retrieved_ids=tuple(n.example.case_id for n in recall.neighbours),

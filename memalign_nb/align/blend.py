@@ -26,6 +26,10 @@ score, each with a documented weight (:class:`BlendWeights`, set on
   either side is 0 (not applicable) or the neighbour's judge score is unknown, and in
   ``"expert"`` mode, it votes for its expert score.
 
+Which of these evidence kinds count, and how much, is chosen per dimension from the
+training feedback (:mod:`memalign_nb.align.calibration`, ``MemAlign(calibrate=True)``, the
+default); the weights above are then the starting point of that choice.
+
 The decision mirrors how several raters are reduced to a reference score
 (:func:`~memalign_nb.feedback.reference_scores`): *not applicable* (0) when 0 holds more than
 half of the total weight; otherwise the weighted median of the 1-3 votes, the score that
@@ -150,8 +154,9 @@ class Blend:
         """Total weight per score, for scores that received any."""
         return _sum(self.votes)
 
-    def explain(self, base_rationale: str = "") -> str:
-        """The decision in words: what each kind of evidence said, and the base reason."""
+    def explain(self, base_rationale: str = "", note: str = "") -> str:
+        """The decision in words: what each kind of evidence said, ``note`` (how the blend
+        was chosen), and the base reason."""
         base = [v for v in self.votes if v.source == "base"]
         rules = [v for v in self.votes if v.source == "rule"]
         neighbours = [v for v in self.votes if v.source == "neighbour"]
@@ -159,6 +164,8 @@ class Blend:
         if base:
             head += f" (the unaligned judge scored {base[0].score})"
         parts = [head + "."]
+        if note.strip():
+            parts.append(note.strip())
         parts += [f"Learned from expert feedback: {v.detail}" for v in rules]
         if neighbours:
             shown = ", ".join(

@@ -4,7 +4,8 @@ A judge directory::
 
     JUDGE_DIR/config.json      format_version, package versions, the MemAlign parameters,
                                the base judge's spec (engine or model string and options,
-                               never credentials), engine, dimensions, episodic store
+                               never credentials), engine, dimensions, episodic store,
+                               the heuristic engine's blend per dimension (calibration)
     JUDGE_DIR/guidelines.json  semantic memory (GuidelineSet.to_json)
     JUDGE_DIR/guidelines.md    the same, for people: one section per dimension
     JUDGE_DIR/examples.jsonl   every graded item learned (expert reference, rationale, the
@@ -152,6 +153,7 @@ def load_judge(
         in another format version, or the base judge cannot be rebuilt.
     """
     from memalign_nb.align.aligned_judge import AlignedJudge
+    from memalign_nb.align.calibration import read_calibration
     from memalign_nb.align.memalign import MemAlign, _engine
 
     root = Path(path).expanduser()
@@ -159,6 +161,7 @@ def load_judge(
         raise JudgeDirError(str(root), "no such judge directory")
     config = _read_config(root / CONFIG)
     params = dict(config["params"])
+    params.setdefault("calibrate", False)  # saved before calibration: the global blend
     for name, given in (("embeddings", embeddings), ("reflection_model", reflection_model)):
         if given is not None:
             params[name] = given
@@ -181,6 +184,10 @@ def load_judge(
                             f"{config['engine']} engine; {base.judge_id} needs the "
                             f"{_engine(base)} engine: align it again")
     dimensions = tuple(config["dimensions"])
+    try:
+        calibration = read_calibration(config.get("calibration", {}), dimensions)
+    except MemAlignError as exc:
+        raise JudgeDirError(str(root / CONFIG), f"'calibration': {exc}") from None
     guidelines = _read_guidelines(root / GUIDELINES_JSON, memalign.embeddings)
     items, in_episodic = _read_examples(root / EXAMPLES)
     grades = _read_grades(root / FEEDBACK, dimensions)
@@ -189,7 +196,8 @@ def load_judge(
         base, memalign, dimensions=dimensions, engine=config["engine"], weights=weights,
         guidelines=guidelines, episodic=episodic,
         items={(e.case_id, e.dimension): e for e in items},
-        grades={(g.case_id, g.dimension, g.rater): g for g in grades}, path=root,
+        grades={(g.case_id, g.dimension, g.rater): g for g in grades},
+        calibration=calibration, path=root,
     )
 
 
@@ -277,6 +285,7 @@ def _config(judge: AlignedJudge, store: str | None, stored: int) -> dict[str, An
         "base_judge": judge_spec(judge.base_judge),
         "episodic": None if store is None else {"store": store, "examples": stored},
         "summary": judge.summary(),
+        "calibration": {d: c.to_dict() for d, c in judge.calibration_.items()},
     }
 
 

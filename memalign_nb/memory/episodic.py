@@ -405,6 +405,17 @@ class EpisodicMemory:
         ]
         return sorted(examples, key=lambda e: (e.dimension, e.case_id))
 
+    def vectors(self, dimension: str | None = None) -> dict[str, list[float]]:
+        """The stored vector of every example (of ``dimension``, if given), by example id.
+
+        These are the vectors :meth:`search` compares queries with, so a caller can rank
+        stored examples against each other without embedding their texts again.
+        """
+        where = {"dimension": dimension} if dimension is not None else None
+        got = self._collection.get(where=where, include=["embeddings"])
+        return {id_: [float(x) for x in vector]
+                for id_, vector in zip(got["ids"], got["embeddings"], strict=True)}
+
 
 def _embedder_signature(embedder: Embeddings) -> str:
     """A short description of the embedder whose vectors a collection holds."""
