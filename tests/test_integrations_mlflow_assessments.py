@@ -34,12 +34,11 @@ from memalign_nb.judges.base import Judgment  # noqa: E402
 def experiment(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh experiment in a SQLite tracking store (traces need a SQL backend)."""
     root = tmp_path_factory.mktemp("mlflow")
-    previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow.db")
     experiment_id = mlflow.create_experiment("grades", artifact_location=(root / "a").as_uri())
     mlflow.set_experiment(experiment_id=experiment_id)
     yield experiment_id
-    mlflow.set_tracking_uri(previous)
+    mlflow.set_tracking_uri(None)  # unset: nothing leaks into later tests or kernels
 
 
 def _trace(inputs: dict, tags: dict | None = None) -> str:

@@ -27,12 +27,11 @@ from memalign_nb.notebooks import read_notebook  # noqa: E402
 def tracking(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh experiment in a SQLite tracking store."""
     root = tmp_path_factory.mktemp("mlflow")
-    previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow.db")
     experiment_id = mlflow.create_experiment("judges", artifact_location=(root / "a").as_uri())
     mlflow.set_experiment(experiment_id=experiment_id)
     yield experiment_id
-    mlflow.set_tracking_uri(previous)
+    mlflow.set_tracking_uri(None)  # unset: nothing leaks into later tests or kernels
 
 
 @pytest.fixture(scope="module")

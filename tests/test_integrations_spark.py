@@ -154,7 +154,6 @@ def test_aligned_judge_logged_to_mlflow_scores_on_executors(
         "notebook string, case_id string, prompt string, task_type string",
     ).repartition(3)
 
-    previous = mlflow.get_tracking_uri()
     mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
     try:
         experiment = mlflow.create_experiment("spark", artifact_location=(tmp_path / "a").as_uri())
@@ -162,7 +161,7 @@ def test_aligned_judge_logged_to_mlflow_scores_on_executors(
             uri = log_judge(aligned)
         out = score_with_spark(df, uri, dimensions=dims, concurrency=1)
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(None)  # unset: nothing leaks into later tests or kernels
     assert _collected(out) == expected
 
 
