@@ -4,7 +4,9 @@
 LangChain's own ``init_chat_model`` (``databricks:<endpoint>`` through
 ``databricks-langchain``), passing ``timeout`` and ``max_retries`` to the classes that have
 them, so the provider client retries rate limits, timeouts and 5xx with its own backoff.
-Models without such a setting get :func:`retry_policy` through ``Runnable.with_retry``.
+Models without such a setting get :func:`retry_policy` through ``Runnable.with_retry``;
+:func:`with_retries` also retries responses the client could not decode, which no client
+retries by itself.
 A missing provider package raises :class:`~memalign_nb.errors.MissingDependencyError`
 naming the ``memalign-nb[extra]`` to install; anything else that stops the model from being
 built (unknown provider, missing API key) raises
@@ -13,6 +15,7 @@ built (unknown provider, missing API key) raises
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from typing import Any
@@ -135,8 +138,39 @@ def transient_errors() -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
-def retry_policy(max_retries: int, wait: float) -> dict[str, Any]:
-    """Keyword arguments of ``Runnable.with_retry`` for transient errors.
+def undecodable_errors() -> tuple[type[BaseException], ...]:
+    """Exception types of a response the client could not decode, worth a retry.
+
+    A 200 whose body is not the expected JSON (an HTML page from a proxy, a truncated
+    body) passes the provider client's retries, which go by status code, and fails later
+    as a ``json.JSONDecodeError``, the ``openai`` client's ``APIResponseValidationError``,
+    or, once LangChain reads the text it got back as a completion object, an
+    ``AttributeError``.
+    """
+    found: list[type[BaseException]] = [json.JSONDecodeError, AttributeError]
+    openai = sys.modules.get("openai")
+    if hasattr(openai, "APIResponseValidationError"):
+        found.append(openai.APIResponseValidationError)
+    return tuple(found)
+
+
+def with_retries(runnable: Any, chat: Any, max_retries: int, wait: float) -> Any:
+    """``runnable`` (``chat`` or a runnable built on it) retrying what the client does not.
+
+    A chat model with its own ``max_retries`` retries rate limits, timeouts and 5xx in its
+    client, so only :func:`undecodable_errors` are retried here; other models get
+    :func:`transient_errors` retried as well.
+    """
+    errors = undecodable_errors()
+    if not has_native_retries(chat):
+        errors = transient_errors() + errors
+    return runnable.with_retry(**retry_policy(max_retries, wait, errors))
+
+
+def retry_policy(
+    max_retries: int, wait: float, errors: tuple[type[BaseException], ...] | None = None
+) -> dict[str, Any]:
+    """Keyword arguments of ``Runnable.with_retry`` for ``errors`` (transient by default).
 
     Up to ``max_retries`` retries, waiting ``wait`` * 2^n seconds plus up to ``wait`` of
     jitter. LangChain names the first wait ``initial``, which tenacity 9.1 deprecates for
@@ -147,7 +181,7 @@ def retry_policy(max_retries: int, wait: float) -> dict[str, Any]:
     if wait != 1:
         backoff["initial"] = wait
     return {
-        "retry_if_exception_type": transient_errors(),
+        "retry_if_exception_type": transient_errors() if errors is None else errors,
         "stop_after_attempt": max_retries + 1,
         "exponential_jitter_params": backoff,
     }

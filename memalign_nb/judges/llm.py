@@ -10,7 +10,9 @@ recorded failure, never a made-up score.
 
 Transient errors (rate limits, timeouts, 5xx) are retried by the provider client's own
 machinery (``max_retries``, honouring ``Retry-After``); a model without such a setting is
-wrapped in ``Runnable.with_retry`` for the same errors (:mod:`memalign_nb.judges.chat`).
+wrapped in ``Runnable.with_retry`` for the same errors; a structured reply the client could
+not decode (a proxy's HTML page with status 200) is retried either way
+(:mod:`memalign_nb.judges.chat`).
 Finished judgments are cached on disk by (model, exact prompt), so re-runs, folds and
 variants never pay twice.
 """
@@ -33,10 +35,11 @@ from memalign_nb.dimensions import check_dimension
 from memalign_nb.errors import MalformedReplyError, ModelConfigError
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.judges.cache import DEFAULT_CACHE_DIR, JudgmentCache, cache_key
-from memalign_nb.judges.chat import build_chat_model, has_native_retries, retry_policy
+from memalign_nb.judges.chat import build_chat_model, has_native_retries, with_retries
 from memalign_nb.judges.parsing import REPLY_SCHEMA, JudgeReply, check_reply, parse_reply
 from memalign_nb.judges.prompts import Prompt, build_prompt, reask_text
 from memalign_nb.rubrics.model import Rubric
+from memalign_nb.sections.model import Section
 
 logger = logging.getLogger(__name__)
 
@@ -191,7 +194,9 @@ class LLMJudge(Judge):
 
     # -- prompts and scoring ------------------------------------------------------------
 
-    def build_prompt(self, case: Case, dimension: str, *, memory_text: str = "") -> Prompt:
+    def build_prompt(
+        self, case: Case, dimension: str, *, memory_text: str = "", section: Section | None = None
+    ) -> Prompt:
         """The prompt this judge sends for ``case`` on ``dimension``.
 
         Parameters
@@ -201,13 +206,17 @@ class LLMJudge(Judge):
         memory_text : str
             Expert guidelines and graded examples an aligned judge adds after the rubric
             (see :func:`memalign_nb.judges.prompts.render_examples`).
+        section : Section, optional
+            The case's section for ``dimension`` if already cut with this judge's rubrics
+            and token budget (an aligned judge cuts it to query its memory); else cut here.
         """
         from memalign_nb.sections import build_section
 
         check_dimension(dimension, self.dimensions)
         rubric = self._rubrics()[dimension]
-        options = {} if self.token_budget is None else {"token_budget": self.token_budget}
-        section = build_section(case.notebook, dimension, rubric=rubric, **options)
+        if section is None:
+            options = {} if self.token_budget is None else {"token_budget": self.token_budget}
+            section = build_section(case.notebook, dimension, rubric=rubric, **options)
         return build_prompt(
             rubric,
             section,
@@ -227,6 +236,7 @@ class LLMJudge(Judge):
         *,
         retrieved_ids: Sequence[str] = (),
         metadata: Mapping[str, Any] | None = None,
+        section: Section | None = None,
     ) -> Judgment:
         """Score with expert memory in the prompt: the hook aligned judges build on.
 
@@ -240,8 +250,10 @@ class LLMJudge(Judge):
             Case ids of the retrieved examples, recorded in the judgment.
         metadata : mapping, optional
             Extras for the judgment (guideline ids, ...).
+        section : Section, optional
+            The section already cut (see :meth:`build_prompt`).
         """
-        prompt = self.build_prompt(case, dimension, memory_text=memory_text)
+        prompt = self.build_prompt(case, dimension, memory_text=memory_text, section=section)
         return self.score_prompt(
             case.case_id, dimension, prompt, retrieved_ids=retrieved_ids, metadata=metadata
         )
@@ -383,11 +395,12 @@ class LLMJudge(Judge):
                 structured = chat.with_structured_output(REPLY_SCHEMA, include_raw=True, **method)
             except NotImplementedError:
                 logger.info("%s has no structured output; parsing JSON from text", self.judge_id)
-        plain: Any = chat
-        if not has_native_retries(chat):
-            retry = retry_policy(self.max_retries, self.retry_wait)
-            plain = chat.with_retry(**retry)
-            structured = structured.with_retry(**retry) if structured is not None else None
+        # Plain calls of a client with its own retries stay as they are: an undecodable body
+        # fails there as a ValueError, which cannot be told from a bad request.
+        plain = chat if has_native_retries(chat) else with_retries(
+            chat, chat, self.max_retries, self.retry_wait)
+        if structured is not None:
+            structured = with_retries(structured, chat, self.max_retries, self.retry_wait)
         cache = None if self.cache_dir is None else JudgmentCache(self.cache_dir)
         return _Runtime(self.judge_id, key_params, structured, plain, cache)
 

@@ -164,19 +164,17 @@ def distill_guidelines(
 
 def _runnables(model: Any) -> tuple[Any, Any]:
     """The structured-output runnable (None when unsupported) and the plain one, retrying
-    transient errors when the model has no retries of its own."""
-    from memalign_nb.judges.chat import has_native_retries, retry_policy
+    transient errors when the model has no retries of its own, and undecodable responses."""
+    from memalign_nb.judges.chat import has_native_retries, with_retries
 
     try:
         structured = model.with_structured_output(Distillation, include_raw=True)
     except NotImplementedError:
         logger.info("%s has no structured output; reading JSON from text", type(model).__name__)
         structured = None
-    plain = model
-    if not has_native_retries(model):
-        retry = retry_policy(max_retries=2, wait=1.0)
-        plain = model.with_retry(**retry)
-        structured = structured.with_retry(**retry) if structured is not None else None
+    plain = model if has_native_retries(model) else with_retries(model, model, 2, 1.0)
+    if structured is not None:
+        structured = with_retries(structured, model, 2, 1.0)
     return structured, plain
 
 
