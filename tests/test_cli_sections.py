@@ -74,4 +74,4 @@ def test_token_budget_must_be_positive(notebook_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["sections", str(notebook_path), "--token-budget", "0"])
     assert exit_info.value.code == 2
-    assert "must be positive" in capsys.readouterr().err
+    assert "must be at least 1, got 0" in capsys.readouterr().err

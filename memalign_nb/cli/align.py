@@ -28,7 +28,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from memalign_nb.cli.judge import _dimensions, _positive_float, _positive_int
+from memalign_nb.cli.options import dimension_list, positive_float, positive_int, text_table
 
 logger = logging.getLogger(__name__)
 
@@ -49,35 +49,66 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "memory (graded examples), per dimension; save the aligned judge to --out.",
     )
     align.add_argument("dataset", metavar="DATASET", help="the dataset folder")
-    align.add_argument("--model", default="heuristic",
-                       help="the judge to align: 'heuristic' (offline, the default) or a "
-                       "LangChain model string such as openai:gpt-4o-mini")
-    align.add_argument("--k", type=_positive_int, default=5,
-                       help="episodic neighbours per judgment (default 5)")
+    align.add_argument(
+        "--model",
+        default="heuristic",
+        help="the judge to align: 'heuristic' (offline, the default) or a "
+        "LangChain model string such as openai:gpt-4o-mini",
+    )
+    align.add_argument(
+        "--k", type=positive_int, default=5, help="episodic neighbours per judgment (default 5)"
+    )
     align.add_argument("--no-semantic", action="store_true", help="no semantic memory")
     align.add_argument("--no-episodic", action="store_true", help="no episodic memory")
-    align.add_argument("--policy", choices=EPISODIC_POLICIES, default="all",
-                       help="examples to store: all, or only where the judge disagreed "
-                       "with the experts (default all)")
-    align.add_argument("--dimensions", nargs="+", metavar="DIM",
-                       help="dimensions to align (default: every graded one)")
-    align.add_argument("--embeddings", metavar="SPEC",
-                       help="LangChain embeddings 'provider:model' (default: the local "
-                       "hashing embedder)")
-    align.add_argument("--reflection-model", metavar="MODEL",
-                       help="chat model that distils guidelines (default: the judge's own)")
-    align.add_argument("--out", default=DEFAULT_JUDGE_DIR, metavar="JUDGE_DIR",
-                       help=f"where to save the judge (default {DEFAULT_JUDGE_DIR})")
-    align.add_argument("--overwrite", action="store_true",
-                       help="replace a judge already saved in --out")
-    align.add_argument("--base-url", metavar="URL",
-                       help="endpoint of an OpenAI-compatible or self-hosted model server")
-    align.add_argument("--rps", type=_positive_float, metavar="R",
-                       help="LLM requests per second at most")
-    align.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR",
-                       help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})")
-    align.add_argument("--no-cache", action="store_true",
-                       help="neither read nor write the judgment cache")
+    align.add_argument(
+        "--policy",
+        choices=EPISODIC_POLICIES,
+        default="all",
+        help="examples to store: all, or only where the judge disagreed "
+        "with the experts (default all)",
+    )
+    align.add_argument(
+        "--dimensions",
+        nargs="+",
+        metavar="DIM",
+        help="dimensions to align (default: every graded one)",
+    )
+    align.add_argument(
+        "--embeddings",
+        metavar="SPEC",
+        help="LangChain embeddings 'provider:model' (default: the local hashing embedder)",
+    )
+    align.add_argument(
+        "--reflection-model",
+        metavar="MODEL",
+        help="chat model that distils guidelines (default: the judge's own)",
+    )
+    align.add_argument(
+        "--out",
+        default=DEFAULT_JUDGE_DIR,
+        metavar="JUDGE_DIR",
+        help=f"where to save the judge (default {DEFAULT_JUDGE_DIR})",
+    )
+    align.add_argument(
+        "--overwrite", action="store_true", help="replace a judge already saved in --out"
+    )
+    align.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="endpoint of an OpenAI-compatible or self-hosted model server",
+    )
+    align.add_argument(
+        "--rps", type=positive_float, metavar="R", help="LLM requests per second at most"
+    )
+    align.add_argument(
+        "--cache-dir",
+        default=DEFAULT_CACHE_DIR,
+        metavar="DIR",
+        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
+    )
+    align.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the judgment cache"
+    )
     score = subparsers.add_parser(
         "score",
         help="score notebooks with a saved aligned judge",
@@ -85,15 +116,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "dimension; unreadable notebooks are reported and the rest scored.",
     )
     score.add_argument("judge_dir", metavar="JUDGE_DIR", help="a directory `align` wrote")
-    score.add_argument("paths", nargs="+", metavar="NOTEBOOK_OR_DIR",
-                       help="notebook files or folders of notebooks")
-    score.add_argument("--dimensions", nargs="+", metavar="DIM",
-                       help="dimensions to score (default: every dimension of the judge)")
-    score.add_argument("--out", metavar="FILE",
-                       help="also write the judgments as JSONL ('-' for standard output)")
+    score.add_argument(
+        "paths", nargs="+", metavar="NOTEBOOK_OR_DIR", help="notebook files or folders of notebooks"
+    )
+    score.add_argument(
+        "--dimensions",
+        nargs="+",
+        metavar="DIM",
+        help="dimensions to score (default: every dimension of the judge)",
+    )
+    score.add_argument(
+        "--out", metavar="FILE", help="also write the judgments as JSONL ('-' for standard output)"
+    )
     for parser in (align, score):
-        parser.add_argument("--concurrency", type=_positive_int, default=8,
-                            help="judgments in flight at once (default 8)")
+        parser.add_argument(
+            "--concurrency",
+            type=positive_int,
+            default=8,
+            help="judgments in flight at once (default 8)",
+        )
         parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     align.set_defaults(func=run_align)
     score.set_defaults(func=run_score)
@@ -103,7 +144,6 @@ def run_align(args: argparse.Namespace) -> int:
     """The ``align`` command."""
     from memalign_nb.align import MemAlign
     from memalign_nb.align.persistence import check_target
-    from memalign_nb.cli.dataset import _table
     from memalign_nb.datasets import load_dataset
     from memalign_nb.judges.registry import LLM_ENGINE, make_judge, resolve_engine
 
@@ -111,8 +151,11 @@ def run_align(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.dataset)
     options: dict[str, Any] = {}
     if resolve_engine(args.model) == LLM_ENGINE:
-        options.update(requests_per_second=args.rps, base_url=args.base_url,
-                       cache_dir=None if args.no_cache else args.cache_dir)
+        options.update(
+            requests_per_second=args.rps,
+            base_url=args.base_url,
+            cache_dir=None if args.no_cache else args.cache_dir,
+        )
     elif args.rps or args.base_url:
         logger.warning("--rps and --base-url apply to LLM models only; ignored")
     started = time.perf_counter()
@@ -123,7 +166,7 @@ def run_align(args: argparse.Namespace) -> int:
         embeddings=args.embeddings,
         reflection_model=args.reflection_model,
         episodic_policy=args.policy,
-        dimensions=_dimensions(args.dimensions) or None,
+        dimensions=dimension_list(args.dimensions) or None,
         concurrency=args.concurrency,
         progress=not args.no_progress,
     ).fit(make_judge(args.model, **options), dataset)
@@ -131,10 +174,12 @@ def run_align(args: argparse.Namespace) -> int:
     summary = aligned.summary()
     rows = [[d, s["items"], s["examples"], s["guidelines"]] for d, s in summary.items()]
     totals = [sum(row[i] for row in rows) for i in (1, 2, 3)]
-    print(f"aligned {aligned.base_judge.judge_id} ({aligned.engine} engine) on "
-          f"{len(dataset.cases)} cases, {len(aligned.grades_)} grades in "
-          f"{time.perf_counter() - started:.1f} s")
-    print(_table(("dimension", "items", "examples", "guidelines"), [*rows, ["total", *totals]]))
+    print(
+        f"aligned {aligned.base_judge.judge_id} ({aligned.engine} engine) on "
+        f"{len(dataset.cases)} cases, {len(aligned.grades_)} grades in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+    print(text_table(("dimension", "items", "examples", "guidelines"), [*rows, ["total", *totals]]))
     print(f"saved to {root}  (read the guidelines in {root / 'guidelines.md'})")
     return 0
 
@@ -146,35 +191,43 @@ def run_score(args: argparse.Namespace) -> int:
     from memalign_nb.notebooks import read_notebooks
 
     judge = load_judge(args.judge_dir)
-    dimensions = _dimensions(args.dimensions) or judge.dimensions
+    dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:
         check_dimension(dimension, judge.dimensions)
     report = read_notebooks([Path(p) for p in args.paths], progress=not args.no_progress)
     for failure in report.failures:
         print(f"memalign-nb score: skipped {failure}", file=sys.stderr)
     cases = _cases(report.notebooks)
-    judgments = judge.score_many(cases, dimensions, concurrency=args.concurrency,
-                                 progress=not args.no_progress)
+    judgments = judge.score_many(
+        cases, dimensions, concurrency=args.concurrency, progress=not args.no_progress
+    )
     table_to = sys.stderr if args.out == "-" else sys.stdout
     with ExitStack() as stack:
         if args.out:
             try:
-                out = sys.stdout if args.out == "-" else stack.enter_context(
-                    open(args.out, "w", encoding="utf-8"))
+                out = (
+                    sys.stdout
+                    if args.out == "-"
+                    else stack.enter_context(open(args.out, "w", encoding="utf-8"))
+                )
             except OSError as exc:
-                print(f"memalign-nb score: error: cannot write {args.out}: {exc.strerror}",
-                      file=sys.stderr)
+                print(
+                    f"memalign-nb score: error: cannot write {args.out}: {exc.strerror}",
+                    file=sys.stderr,
+                )
                 return 2
             for judgment in judgments:
                 out.write(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str) + "\n")
     print(_score_table(judgments, [c.case_id for c in cases], dimensions), file=table_to)
     failed = [j for j in judgments if not j.ok]
     for judgment in failed[:3]:
-        print(f"failed: {judgment.case_id}/{judgment.dimension}: {judgment.error}",
-              file=sys.stderr)
-    print(f"scored {len(cases)} notebooks x {len(dimensions)} dimensions with "
-          f"{judge.judge_id}; {len(failed)} judgments failed, {len(report.failures)} "
-          f"notebooks unreadable" + (f" -> {args.out}" if args.out else ""), file=table_to)
+        print(f"failed: {judgment.case_id}/{judgment.dimension}: {judgment.error}", file=sys.stderr)
+    print(
+        f"scored {len(cases)} notebooks x {len(dimensions)} dimensions with "
+        f"{judge.judge_id}; {len(failed)} judgments failed, {len(report.failures)} "
+        f"notebooks unreadable" + (f" -> {args.out}" if args.out else ""),
+        file=table_to,
+    )
     return 1 if failed or report.failures else 0
 
 
@@ -185,18 +238,19 @@ def _cases(notebooks: Sequence[Any]) -> list[Any]:
     from memalign_nb.datasets.model import Case
 
     stems = Counter(Path(nb.path).stem for nb in notebooks)
-    return [Case(Path(nb.path).stem if stems[Path(nb.path).stem] == 1 else nb.path, nb)
-            for nb in notebooks]
+    return [
+        Case(Path(nb.path).stem if stems[Path(nb.path).stem] == 1 else nb.path, nb)
+        for nb in notebooks
+    ]
 
 
-def _score_table(judgments: Sequence[Any], case_ids: Sequence[str],
-                 dimensions: Sequence[str]) -> str:
-    from memalign_nb.cli.dataset import _table
+def _score_table(
+    judgments: Sequence[Any], case_ids: Sequence[str], dimensions: Sequence[str]
+) -> str:
 
     scores = {(j.case_id, j.dimension): j.score if j.ok else "-" for j in judgments}
-    rows = [[case_id, *(scores.get((case_id, d), "-") for d in dimensions)]
-            for case_id in case_ids]
-    return _table(("notebook", *(_short(d) for d in dimensions)), rows)
+    rows = [[case_id, *(scores.get((case_id, d), "-") for d in dimensions)] for case_id in case_ids]
+    return text_table(("notebook", *(_short(d) for d in dimensions)), rows)
 
 
 def _short(dimension: str) -> str:

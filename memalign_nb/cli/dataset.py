@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from memalign_nb.cli.options import text_table
 
 if TYPE_CHECKING:
     from memalign_nb.feedback import Grade
@@ -100,7 +101,7 @@ def _stats(args: argparse.Namespace) -> int:
 
     rubrics = _rubrics(args)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
-    stored = _stored_grades(args, rubrics)
+    stored = stored_grades(args, rubrics)
     merged = {(*g.key, g.rater): g for g in (*dataset.feedback, *stored)}
     grades = list(merged.values())
     task_types = Counter(case.task_type or "unknown" for case in dataset.cases)
@@ -129,13 +130,13 @@ def _stats(args: argparse.Namespace) -> int:
                 _number(floor.alpha),
             )
         )
-    print(_table(_STATS_HEADERS, rows))
+    print(text_table(_STATS_HEADERS, rows))
     if not any(floor.n_items for floor in floors.values()):
         print("\nagreement needs items graded by two or more raters; there are none yet")
     return 0
 
 
-def _stored_grades(args: argparse.Namespace, rubrics: dict[str, Rubric]) -> list[Grade]:
+def stored_grades(args: argparse.Namespace, rubrics: dict[str, Rubric]) -> list[Grade]:
     """The current grades of the store named by ``--store`` or found in the dataset."""
     from memalign_nb.datasets.loader import STORE_FILE
     from memalign_nb.errors import FeedbackStoreError
@@ -162,15 +163,3 @@ def _counts(counter: Counter) -> str:
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """An aligned text table: first column left-aligned, the others right-aligned."""
-    cells = [list(map(str, headers))] + [[str(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = []
-    for row in cells:
-        parts = [row[0].ljust(widths[0])]
-        parts += [value.rjust(width) for value, width in zip(row[1:], widths[1:], strict=True)]
-        lines.append("  ".join(parts).rstrip())
-    return "\n".join(lines)

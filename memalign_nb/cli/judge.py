@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any
 
+from memalign_nb.cli.options import dimension_list, positive_float, positive_int, text_table
+
 logger = logging.getLogger(__name__)
 
 _HEADERS = ("dimension", "judged", "n", "MAE", "signed", "exact", "failed")
@@ -56,14 +58,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--concurrency",
-        type=_positive_int,
+        type=positive_int,
         default=8,
         metavar="N",
         help="judgments in flight at once (default 8)",
     )
     parser.add_argument(
         "--rps",
-        type=_positive_float,
+        type=positive_float,
         metavar="R",
         help="LLM requests per second at most (default: no limit)",
     )
@@ -74,7 +76,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=positive_float,
         metavar="S",
         default=60.0,
         help="seconds per LLM request before it is retried (default 60)",
@@ -117,20 +119,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_judge)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-    return value
-
-
 def _judge(args: argparse.Namespace) -> int:
     from memalign_nb.datasets import load_dataset
     from memalign_nb.dimensions import check_dimension
@@ -163,7 +151,7 @@ def _judge(args: argparse.Namespace) -> int:
         if ignored:
             logger.warning("%s ignored: they apply to LLM models only", ", ".join(ignored))
     judge = make_judge(args.model, **options)
-    dimensions = _dimensions(args.dimensions) or judge.dimensions
+    dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:  # before the output file is opened (and truncated)
         check_dimension(dimension, judge.dimensions)
     report = sys.stderr if args.out == "-" else sys.stdout
@@ -198,17 +186,10 @@ def _judge(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _dimensions(values: Sequence[str] | None) -> tuple[str, ...]:
-    """``--dimensions`` values, commas split, order kept, duplicates dropped."""
-    names = [name.strip() for value in values or () for name in value.split(",")]
-    return tuple(dict.fromkeys(name for name in names if name))
-
-
 def _agreement_table(
     judgments: Sequence[Any], grades: Sequence[Any], dimensions: Sequence[str]
 ) -> str:
     """Per-dimension agreement with the human grades (dashes where there are none)."""
-    from memalign_nb.cli.dataset import _table
     from memalign_nb.feedback import reference_scores
     from memalign_nb.study.metrics import agreement_metrics
 
@@ -229,7 +210,7 @@ def _agreement_table(
                 failed[dimension],
             ]
         )
-    table = _table(_HEADERS, rows)
+    table = text_table(_HEADERS, rows)
     if not grades:
         table += "\n(no human grades in the dataset: agreement columns are empty)"
     return table

@@ -12,6 +12,8 @@ import argparse
 import json
 import logging
 
+from memalign_nb.cli.options import positive_int
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,29 +29,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file")
     parser.add_argument(
-        "-d", "--dimension", action="append", dest="dimensions", metavar="D",
+        "-d",
+        "--dimension",
+        action="append",
+        dest="dimensions",
+        metavar="D",
         help="only this dimension (repeat for several); default: all nine",
     )
     parser.add_argument(
-        "--json", action="store_true",
+        "--json",
+        action="store_true",
         help="print a JSON list of sections (dimension, cell_indices, tokens, facts, "
         "trimmed, text)",
     )
     parser.add_argument(
-        "--token-budget", type=_positive, default=DEFAULT_TOKEN_BUDGET, metavar="N",
+        "--token-budget",
+        type=positive_int,
+        default=DEFAULT_TOKEN_BUDGET,
+        metavar="N",
         help=f"largest size of one section in tokens (default {DEFAULT_TOKEN_BUDGET})",
     )
     parser.set_defaults(func=run)
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

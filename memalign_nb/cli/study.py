@@ -28,7 +28,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from memalign_nb.cli.judge import _dimensions, _positive_float, _positive_int
+from memalign_nb.cli.options import dimension_list, positive_float, positive_int, text_table
 
 logger = logging.getLogger(__name__)
 
@@ -62,49 +62,103 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     study.add_argument("dataset", metavar="DATASET", help="the dataset folder")
     study.add_argument(
-        "--model", default="heuristic",
+        "--model",
+        default="heuristic",
         help="'heuristic' (offline, the default) or a LangChain model string such as "
         "openai:gpt-4o-mini",
     )
-    study.add_argument("--variants", nargs="+", choices=tuple(VARIANTS), default=list(VARIANTS),
-                       help="variants to compare (default: all four)")
-    study.add_argument("--dimensions", nargs="+", metavar="DIM",
-                       help="dimensions to study (default: every graded one)")
-    study.add_argument("--k", type=_positive_int, default=5,
-                       help="episodic neighbours per judgment (default 5)")
-    study.add_argument("--embeddings", metavar="SPEC",
-                       help="LangChain embeddings 'provider:model' for episodic memory "
-                       "(default: the local hashing embedder)")
-    study.add_argument("--reflection-model", metavar="MODEL",
-                       help="chat model that distils guidelines (default: MemAlign's)")
-    study.add_argument("--store", metavar="FILE",
-                       help="feedback store whose grades join feedback.jsonl's (default "
-                       "DATASET/feedback.sqlite when it exists)")
-    study.add_argument("--rubrics", metavar="PATH", action="append", default=[],
-                       help="rubric file or folder adding custom dimensions (repeatable)")
-    study.add_argument("--concurrency", type=_positive_int, default=8,
-                       help="judgments in flight at once (default 8)")
-    study.add_argument("--rps", type=_positive_float, metavar="R",
-                       help="LLM requests per second at most")
-    study.add_argument("--base-url", metavar="URL",
-                       help="endpoint of an OpenAI-compatible or self-hosted model server")
-    study.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR, metavar="DIR",
-                       help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})")
-    study.add_argument("--no-cache", action="store_true",
-                       help="neither read nor write the judgment cache")
-    study.add_argument("--tracking-uri", metavar="URI",
-                       help="MLflow tracking URI (default MLFLOW_TRACKING_URI, else "
-                       "sqlite:///mlflow.db in the working directory)")
+    study.add_argument(
+        "--variants",
+        nargs="+",
+        choices=tuple(VARIANTS),
+        default=list(VARIANTS),
+        help="variants to compare (default: all four)",
+    )
+    study.add_argument(
+        "--dimensions",
+        nargs="+",
+        metavar="DIM",
+        help="dimensions to study (default: every graded one)",
+    )
+    study.add_argument(
+        "--k", type=positive_int, default=5, help="episodic neighbours per judgment (default 5)"
+    )
+    study.add_argument(
+        "--embeddings",
+        metavar="SPEC",
+        help="LangChain embeddings 'provider:model' for episodic memory "
+        "(default: the local hashing embedder)",
+    )
+    study.add_argument(
+        "--reflection-model",
+        metavar="MODEL",
+        help="chat model that distils guidelines (default: MemAlign's)",
+    )
+    study.add_argument(
+        "--store",
+        metavar="FILE",
+        help="feedback store whose grades join feedback.jsonl's (default "
+        "DATASET/feedback.sqlite when it exists)",
+    )
+    study.add_argument(
+        "--rubrics",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="rubric file or folder adding custom dimensions (repeatable)",
+    )
+    study.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=8,
+        help="judgments in flight at once (default 8)",
+    )
+    study.add_argument(
+        "--rps", type=positive_float, metavar="R", help="LLM requests per second at most"
+    )
+    study.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="endpoint of an OpenAI-compatible or self-hosted model server",
+    )
+    study.add_argument(
+        "--cache-dir",
+        default=DEFAULT_CACHE_DIR,
+        metavar="DIR",
+        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
+    )
+    study.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the judgment cache"
+    )
+    study.add_argument(
+        "--tracking-uri",
+        metavar="URI",
+        help="MLflow tracking URI (default MLFLOW_TRACKING_URI, else "
+        "sqlite:///mlflow.db in the working directory)",
+    )
     for parser, out in ((study, DEFAULT_OUT), (demo, DEMO_OUT)):
-        parser.add_argument("--out", default=out, metavar="DIR",
-                            help=f"output folder (default {out})")
-        parser.add_argument("--folds", type=_at_least_two, default=4,
-                            help="K of the K-fold cross-validation (default 4)")
-        parser.add_argument("--bootstrap", type=_positive_int, default=10_000, metavar="B",
-                            help="bootstrap resamples of cases (default 10000)")
+        parser.add_argument(
+            "--out", default=out, metavar="DIR", help=f"output folder (default {out})"
+        )
+        parser.add_argument(
+            "--folds",
+            type=_at_least_two,
+            default=4,
+            help="K of the K-fold cross-validation (default 4)",
+        )
+        parser.add_argument(
+            "--bootstrap",
+            type=positive_int,
+            default=10_000,
+            metavar="B",
+            help="bootstrap resamples of cases (default 10000)",
+        )
         parser.add_argument("--seed", type=int, default=0, help="seed of folds and bootstrap")
-        parser.add_argument("--experiment", default=DEFAULT_EXPERIMENT,
-                            help=f"MLflow experiment (default {DEFAULT_EXPERIMENT})")
+        parser.add_argument(
+            "--experiment",
+            default=DEFAULT_EXPERIMENT,
+            help=f"MLflow experiment (default {DEFAULT_EXPERIMENT})",
+        )
         parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
         parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     study.set_defaults(func=run_study)
@@ -120,7 +174,7 @@ def _at_least_two(text: str) -> int:
 
 def run_study(args: argparse.Namespace) -> int:
     """The ``study`` command."""
-    from memalign_nb.cli.dataset import _stored_grades
+    from memalign_nb.cli.dataset import stored_grades
     from memalign_nb.datasets import Dataset, load_dataset
     from memalign_nb.judges.registry import LLM_ENGINE, make_judge, resolve_engine
     from memalign_nb.rubrics import load_rubrics
@@ -128,14 +182,17 @@ def run_study(args: argparse.Namespace) -> int:
 
     rubrics = load_rubrics(args.rubrics)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
-    stored = _stored_grades(args, rubrics)
+    stored = stored_grades(args, rubrics)
     if stored:
         merged = {(*g.key, g.rater): g for g in (*dataset.feedback, *stored)}
         dataset = Dataset(dataset.path, dataset.cases, tuple(merged.values()))
     options: dict[str, Any] = {"rubrics": rubrics}
     if resolve_engine(args.model) == LLM_ENGINE:
-        options.update(requests_per_second=args.rps, base_url=args.base_url,
-                       cache_dir=None if args.no_cache else args.cache_dir)
+        options.update(
+            requests_per_second=args.rps,
+            base_url=args.base_url,
+            cache_dir=None if args.no_cache else args.cache_dir,
+        )
     elif args.rps or args.base_url:
         logger.warning("--rps and --base-url apply to LLM models only; ignored")
     study = AlignmentStudy(
@@ -145,7 +202,7 @@ def run_study(args: argparse.Namespace) -> int:
         k=args.k,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
-        dimensions=_dimensions(args.dimensions) or None,
+        dimensions=dimension_list(args.dimensions) or None,
         embeddings=args.embeddings,
         reflection_model=args.reflection_model,
         concurrency=args.concurrency,
@@ -163,10 +220,15 @@ def run_demo(args: argparse.Namespace) -> int:
     if not os.environ.get("MLFLOW_TRACKING_URI"):
         tracking_uri = f"sqlite:///{Path(args.out).resolve() / 'mlflow.db'}"
     dataset = load_dataset(sample_path())
-    print(f"memalign-nb demo: studying the bundled sample ({len(dataset.cases)} notebooks, "
-          f"{len(dataset.feedback)} human grades) with the offline heuristic judge")
+    print(
+        f"memalign-nb demo: studying the bundled sample ({len(dataset.cases)} notebooks, "
+        f"{len(dataset.feedback)} human grades) with the offline heuristic judge"
+    )
     study = AlignmentStudy(
-        "heuristic", n_folds=args.folds, n_bootstrap=args.bootstrap, seed=args.seed,
+        "heuristic",
+        n_folds=args.folds,
+        n_bootstrap=args.bootstrap,
+        seed=args.seed,
         progress=not args.no_progress,
     )
     return _run(study, dataset, args, tracking_uri=tracking_uri)
@@ -174,7 +236,6 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def _run(study: Any, dataset: Any, args: argparse.Namespace, *, tracking_uri: str | None) -> int:
     """Fit, save, track and print; shared by ``study`` and ``demo``."""
-    from memalign_nb.cli.dataset import _table
     from memalign_nb.study import save_study
     from memalign_nb.study.report import cost_lines, headline_summary, headline_table
 
@@ -182,7 +243,7 @@ def _run(study: Any, dataset: Any, args: argparse.Namespace, *, tracking_uri: st
     paths = save_study(result, args.out)
     data = result.to_dict()
     print()
-    print(_table(*headline_table(data)))
+    print(text_table(*headline_table(data)))
     print()
     if data["headline_variant"] and "baseline" in data["variants"]:
         print(textwrap.fill(headline_summary(data), width=100))
@@ -195,8 +256,10 @@ def _run(study: Any, dataset: Any, args: argparse.Namespace, *, tracking_uri: st
     tracked = args.no_mlflow or _track(result, paths, args, tracking_uri)
     failures = data["usage"].get("failures", 0)
     if failures:
-        print(f"{failures} judgments failed; run the command again to retry them "
-              "(finished judgments come from the cache)")
+        print(
+            f"{failures} judgments failed; run the command again to retry them "
+            "(finished judgments come from the cache)"
+        )
     return 0 if tracked and not failures else 1
 
 
@@ -210,8 +273,11 @@ def _track(result: Any, paths: Any, args: argparse.Namespace, tracking_uri: str 
     try:
         run_id = log_study(result, paths, experiment=args.experiment, tracking_uri=uri)
     except (MlflowException, OSError) as exc:
-        print(f"memalign-nb {args.command}: MLflow logging to {uri} failed: {exc}; the "
-              f"outputs above are complete", file=sys.stderr)
+        print(
+            f"memalign-nb {args.command}: MLflow logging to {uri} failed: {exc}; the "
+            f"outputs above are complete",
+            file=sys.stderr,
+        )
         return False
     print(f"MLflow     run {run_id} in experiment {args.experiment!r} at {uri}")
     if uri.startswith(("http://", "https://", "databricks")):
