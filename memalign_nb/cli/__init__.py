@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from memalign_nb.errors import MemAlignError
 
 COMMAND_MODULES: tuple[str, ...] = (
-    "sections", "dataset", "grade", "judge", "align", "study", "run",
+    "sections",
+    "dataset",
+    "grade",
+    "judge",
+    "align",
+    "study",
+    "run",
 )
 """Modules of :mod:`memalign_nb.cli` that add a command, in ``--help`` order."""
 

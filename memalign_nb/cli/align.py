@@ -28,7 +28,13 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from memalign_nb.cli.options import dimension_list, positive_float, positive_int, text_table
+from memalign_nb.cli.options import (
+    add_model_server_arguments,
+    dimension_list,
+    model_server_options,
+    positive_int,
+    text_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +45,6 @@ DEFAULT_JUDGE_DIR = "aligned-judge"
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``align`` and ``score`` commands."""
     from memalign_nb.align import EPISODIC_POLICIES
-    from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
 
     align = subparsers.add_parser(
         "align",
@@ -92,23 +97,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     align.add_argument(
         "--overwrite", action="store_true", help="replace a judge already saved in --out"
     )
-    align.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="endpoint of an OpenAI-compatible or self-hosted model server",
-    )
-    align.add_argument(
-        "--rps", type=positive_float, metavar="R", help="LLM requests per second at most"
-    )
-    align.add_argument(
-        "--cache-dir",
-        default=DEFAULT_CACHE_DIR,
-        metavar="DIR",
-        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
-    )
-    align.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the judgment cache"
-    )
+    add_model_server_arguments(align)
     score = subparsers.add_parser(
         "score",
         help="score notebooks with a saved aligned judge",
@@ -145,19 +134,11 @@ def run_align(args: argparse.Namespace) -> int:
     from memalign_nb.align import MemAlign
     from memalign_nb.align.persistence import check_target
     from memalign_nb.datasets import load_dataset
-    from memalign_nb.judges.registry import LLM_ENGINE, make_judge, resolve_engine
+    from memalign_nb.judges.registry import make_judge
 
     check_target(args.out, args.overwrite)  # before paying for any judgment
     dataset = load_dataset(args.dataset)
-    options: dict[str, Any] = {}
-    if resolve_engine(args.model) == LLM_ENGINE:
-        options.update(
-            requests_per_second=args.rps,
-            base_url=args.base_url,
-            cache_dir=None if args.no_cache else args.cache_dir,
-        )
-    elif args.rps or args.base_url:
-        logger.warning("--rps and --base-url apply to LLM models only; ignored")
+    options = model_server_options(args)
     started = time.perf_counter()
     aligned = MemAlign(
         semantic=not args.no_semantic,

@@ -256,8 +256,9 @@ def _wait_listening(process: subprocess.Popen, port: int, timeout: float, log: I
                 return
         except OSError:
             time.sleep(0.2)
-    raise GradePageError(f"voila did not listen on {HOST}:{port} within {timeout:.0f} s",
-                         _tail(log))
+    raise GradePageError(
+        f"voila did not listen on {HOST}:{port} within {timeout:.0f} s", _tail(log)
+    )
 
 
 def _tail(log: IO[str], lines: int = 20) -> str:

@@ -25,7 +25,14 @@ from collections.abc import Sequence
 from contextlib import ExitStack
 from typing import Any
 
-from memalign_nb.cli.options import dimension_list, positive_float, positive_int, text_table
+from memalign_nb.cli.options import (
+    add_model_server_arguments,
+    dimension_list,
+    model_server_options,
+    positive_float,
+    positive_int,
+    text_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +41,6 @@ _HEADERS = ("dimension", "judged", "n", "MAE", "signed", "exact", "failed")
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``judge`` command."""
-    from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
 
     parser = subparsers.add_parser(
         "judge",
@@ -64,17 +70,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="judgments in flight at once (default 8)",
     )
     parser.add_argument(
-        "--rps",
-        type=positive_float,
-        metavar="R",
-        help="LLM requests per second at most (default: no limit)",
-    )
-    parser.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="endpoint of an OpenAI-compatible or self-hosted model server",
-    )
-    parser.add_argument(
         "--timeout",
         type=positive_float,
         metavar="S",
@@ -100,21 +95,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="JSONL output (default judgments.jsonl; '-' for standard output)",
     )
     parser.add_argument(
-        "--cache-dir",
-        default=DEFAULT_CACHE_DIR,
-        metavar="DIR",
-        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
-    )
-    parser.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the judgment cache"
-    )
-    parser.add_argument(
         "--rubrics",
         metavar="PATH",
         action="append",
         default=[],
         help="rubric file or folder overriding or adding dimensions (repeatable)",
     )
+    add_model_server_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_judge)
 
@@ -123,34 +110,15 @@ def _judge(args: argparse.Namespace) -> int:
     from memalign_nb.datasets import load_dataset
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.judges.batch import run_batch_with_stats
-    from memalign_nb.judges.registry import LLM_ENGINE, make_judge, resolve_engine
+    from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
 
     rubrics = load_rubrics(args.rubrics)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
-    options: dict[str, Any] = {"rubrics": rubrics}
-    if resolve_engine(args.model) == LLM_ENGINE:
-        options.update(
-            requests_per_second=args.rps,
-            base_url=args.base_url,
-            timeout=args.timeout,
-            max_retries=args.max_retries,
-            include_facts=args.include_facts,
-            cache_dir=None if args.no_cache else args.cache_dir,
-        )
-    else:
-        ignored = [
-            flag
-            for flag, value in (
-                ("--rps", args.rps),
-                ("--base-url", args.base_url),
-                ("--include-facts", args.include_facts),
-            )
-            if value
-        ]
-        if ignored:
-            logger.warning("%s ignored: they apply to LLM models only", ", ".join(ignored))
-    judge = make_judge(args.model, **options)
+    options = model_server_options(
+        args, timeout=args.timeout, max_retries=args.max_retries, include_facts=args.include_facts
+    )
+    judge = make_judge(args.model, rubrics=rubrics, **options)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:  # before the output file is opened (and truncated)
         check_dimension(dimension, judge.dimensions)

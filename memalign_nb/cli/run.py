@@ -39,7 +39,12 @@ OUTPUT_SUFFIX = ".out.ipynb"
 """Suffix replacing ``.ipynb`` in the default name of the executed notebook."""
 
 _ANNOTATED_KINDS: dict[str, type] = {
-    "str": str, "int": int, "float": float, "bool": bool, "list": list, "list[str]": list,
+    "str": str,
+    "int": int,
+    "float": float,
+    "bool": bool,
+    "list": list,
+    "list[str]": list,
 }
 
 
@@ -55,23 +60,39 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("notebook", metavar="NOTEBOOK", help="the .ipynb file to run")
     parser.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="set a parameter (repeatable); lists as a,b,c",
     )
     parser.add_argument(
-        "--output", metavar="PATH",
+        "--output",
+        metavar="PATH",
         help=f"executed notebook file, or a folder to write it in (existing, or ending in /) "
         f"(default: next to NOTEBOOK as <name>{OUTPUT_SUFFIX})",
     )
-    parser.add_argument("--kernel", metavar="NAME",
-                        help="Jupyter kernel (default: the notebook's own, usually python3)")
-    parser.add_argument("--cwd", metavar="DIR",
-                        help="working directory of the kernel (default: the current one)")
+    parser.add_argument(
+        "--kernel",
+        metavar="NAME",
+        help="Jupyter kernel (default: the notebook's own, usually python3)",
+    )
+    parser.add_argument(
+        "--cwd", metavar="DIR", help="working directory of the kernel (default: the current one)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("--stream-output", action="store_true",
-                        help="print the cells' stdout and stderr here as they run")
-    parser.add_argument("--list-params", action="store_true",
-                        help="print the notebook's parameters (type, default, help) and exit")
+    parser.add_argument(
+        "--stream-output",
+        action="store_true",
+        help="print the cells' stdout and stderr here as they run",
+    )
+    parser.add_argument(
+        "--list-params",
+        action="store_true",
+        help="print the notebook's parameters (type, default, help) and exit",
+    )
     parser.set_defaults(func=_run)
 
 
@@ -89,16 +110,23 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         run_notebook(
-            args.notebook, dict(args.parameter), output=output, kernel=args.kernel,
-            cwd=args.cwd, progress=not args.no_progress, stream_output=args.stream_output,
+            args.notebook,
+            dict(args.parameter),
+            output=output,
+            kernel=args.kernel,
+            cwd=args.cwd,
+            progress=not args.no_progress,
+            stream_output=args.stream_output,
         )
     except PapermillExecutionError as exc:
-        print(f"memalign-nb run: {args.notebook} failed in cell [{exc.exec_count}]: "
-              f"{exc.ename}: {exc.evalue}", file=sys.stderr)
+        print(
+            f"memalign-nb run: {args.notebook} failed in cell [{exc.exec_count}]: "
+            f"{exc.ename}: {exc.evalue}",
+            file=sys.stderr,
+        )
         print(f"the executed notebook, with the error marked, is {output}", file=sys.stderr)
         return 1
-    print(f"memalign-nb run: {args.notebook} -> {output} "
-          f"({time.perf_counter() - started:.1f} s)")
+    print(f"memalign-nb run: {args.notebook} -> {output} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -121,8 +149,9 @@ def output_path(notebook: str | PathLike[str], output: str | PathLike[str] | Non
         if target.is_dir() or str(output).endswith(("/", os.sep)):
             target = target / name
     if target.resolve() == source.resolve():
-        raise NotebookError(str(source), "the output path would overwrite the notebook; "
-                            "choose another --output")
+        raise NotebookError(
+            str(source), "the output path would overwrite the notebook; choose another --output"
+        )
     return target
 
 
@@ -170,8 +199,12 @@ def typed_parameters(
     typed = {}
     for name, value in values.items():
         if declared and name not in declared:
-            raise ParameterError(name, value, f"{notebook or 'the notebook'} has no such "
-                                 f"parameter; its parameters: {', '.join(declared)}")
+            raise ParameterError(
+                name,
+                value,
+                f"{notebook or 'the notebook'} has no such "
+                f"parameter; its parameters: {', '.join(declared)}",
+            )
         kind = _ANNOTATED_KINDS.get(declared.get(name, {}).get("inferred_type_name", ""))
         if not isinstance(value, str):
             typed[name] = value
@@ -231,8 +264,9 @@ def run_notebook(
     declared = notebook_parameters(notebook)
     typed = typed_parameters(dict(parameters or {}), declared, Path(notebook).name)
     if typed and not declared:
-        logger.warning("%s has no cell tagged 'parameters'; papermill injects the values "
-                       "at the top", notebook)
+        logger.warning(
+            "%s has no cell tagged 'parameters'; papermill injects the values at the top", notebook
+        )
     target = output_path(notebook, output)
     if cwd is not None and not Path(cwd).is_dir():
         raise NotebookError(str(cwd), "the working directory (--cwd) is not a folder")
@@ -241,14 +275,20 @@ def run_notebook(
         try:
             specs.get_kernel_spec(kernel)
         except NoSuchKernel as exc:
-            raise UnknownNameError("Jupyter kernel", kernel,
-                                   sorted(specs.find_kernel_specs())) from exc
+            raise UnknownNameError(
+                "Jupyter kernel", kernel, sorted(specs.find_kernel_specs())
+            ) from exc
     target.parent.mkdir(parents=True, exist_ok=True)
     logger.info("running %s -> %s with %s", notebook, target, typed)
     streams = {"stdout_file": sys.stdout, "stderr_file": sys.stderr} if stream_output else {}
     papermill.execute_notebook(
-        str(notebook), str(target), parameters=typed, kernel_name=kernel,
-        progress_bar=progress, cwd=None if cwd is None else str(cwd), **streams,
+        str(notebook),
+        str(target),
+        parameters=typed,
+        kernel_name=kernel,
+        progress_bar=progress,
+        cwd=None if cwd is None else str(cwd),
+        **streams,
     )
     return target
 
@@ -264,4 +304,3 @@ def _papermill_value(text: str) -> Any:
         except ValueError:
             continue
     return text
-

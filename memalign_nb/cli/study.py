@@ -28,7 +28,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from memalign_nb.cli.options import dimension_list, positive_float, positive_int, text_table
+from memalign_nb.cli.options import (
+    add_model_server_arguments,
+    dimension_list,
+    model_server_options,
+    positive_int,
+    text_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +47,6 @@ DEMO_OUT = "demo-output"
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``study`` and ``demo`` commands."""
-    from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
     from memalign_nb.study import VARIANTS
     from memalign_nb.tracking import DEFAULT_EXPERIMENT
 
@@ -113,23 +118,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=8,
         help="judgments in flight at once (default 8)",
     )
-    study.add_argument(
-        "--rps", type=positive_float, metavar="R", help="LLM requests per second at most"
-    )
-    study.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="endpoint of an OpenAI-compatible or self-hosted model server",
-    )
-    study.add_argument(
-        "--cache-dir",
-        default=DEFAULT_CACHE_DIR,
-        metavar="DIR",
-        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
-    )
-    study.add_argument(
-        "--no-cache", action="store_true", help="neither read nor write the judgment cache"
-    )
+    add_model_server_arguments(study)
     study.add_argument(
         "--tracking-uri",
         metavar="URI",
@@ -176,7 +165,7 @@ def run_study(args: argparse.Namespace) -> int:
     """The ``study`` command."""
     from memalign_nb.cli.dataset import stored_grades
     from memalign_nb.datasets import Dataset, load_dataset
-    from memalign_nb.judges.registry import LLM_ENGINE, make_judge, resolve_engine
+    from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
     from memalign_nb.study import AlignmentStudy
 
@@ -186,17 +175,9 @@ def run_study(args: argparse.Namespace) -> int:
     if stored:
         merged = {(*g.key, g.rater): g for g in (*dataset.feedback, *stored)}
         dataset = Dataset(dataset.path, dataset.cases, tuple(merged.values()))
-    options: dict[str, Any] = {"rubrics": rubrics}
-    if resolve_engine(args.model) == LLM_ENGINE:
-        options.update(
-            requests_per_second=args.rps,
-            base_url=args.base_url,
-            cache_dir=None if args.no_cache else args.cache_dir,
-        )
-    elif args.rps or args.base_url:
-        logger.warning("--rps and --base-url apply to LLM models only; ignored")
+    options = model_server_options(args)
     study = AlignmentStudy(
-        make_judge(args.model, **options),
+        make_judge(args.model, rubrics=rubrics, **options),
         n_folds=args.folds,
         variants=args.variants,
         k=args.k,
