@@ -122,3 +122,26 @@ def test_several_processes_write_the_same_keys(tmp_path: Path) -> None:
         hit = cache.get(cache_key("m", (("human", str(i)),)))
         assert hit.score == i % 4 and hit.metadata["worker"] in (0, 1, 2)
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+def _llm_string(**settings: object) -> str:
+    openai = pytest.importorskip("langchain_openai")
+    options = {"model": "m", "api_key": "k", "base_url": "http://127.0.0.1:9/v1", **settings}
+    return openai.ChatOpenAI(**options)._get_llm_string()
+
+
+def test_response_cache_ignores_transport_settings_only(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration
+
+    from memalign_nb.judges.cache import response_cache
+
+    cache = response_cache(tmp_path)
+    first = _llm_string(timeout=60, max_retries=3)
+    cache.update("prompt", first, [ChatGeneration(message=AIMessage("guideline"))])
+    again = cache.lookup("prompt", _llm_string(timeout=0.5, max_retries=0))
+    assert again is not None and again[0].message.content == "guideline"
+    assert cache.lookup("other prompt", first) is None
+    assert cache.lookup("prompt", _llm_string(timeout=60, max_retries=3, temperature=0.7)) is None
+    assert cache.lookup("prompt", _llm_string(timeout=60, max_retries=3, model="n")) is None
+    assert cache.lookup("prompt", "not a serialized model") is None

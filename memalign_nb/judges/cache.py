@@ -152,9 +152,10 @@ def response_cache(directory: str | PathLike[str]) -> Any:
     Pass it as a chat model's ``cache``: a call LangChain has seen, same model settings and
     same messages, is answered from ``directory/responses`` without a request, so a rerun
     learns the very guidelines the first run learned (and its aligned prompts hit the
-    judgment cache) instead of paying for, and maybe changing, them again. Entries are
-    written like :class:`JudgmentCache` entries (atomically, one file per key); only
-    answers are stored, never exceptions.
+    judgment cache) instead of paying for, and maybe changing, them again. Transport
+    settings (timeouts, retries) are not part of the key: they change how a call is made,
+    not its answer. Entries are written like :class:`JudgmentCache` entries (atomically,
+    one file per key); only answers are stored, never exceptions.
     """
     from langchain_core.caches import BaseCache
     from langchain_core.messages import message_to_dict, messages_from_dict
@@ -164,7 +165,7 @@ def response_cache(directory: str | PathLike[str]) -> Any:
 
     class ResponseCache(BaseCache):
         def _path(self, prompt: str, llm_string: str) -> Path:
-            key = hashlib.sha256(f"{llm_string}\n{prompt}".encode()).hexdigest()
+            key = hashlib.sha256(f"{_answer_settings(llm_string)}\n{prompt}".encode()).hexdigest()
             return folder / key[:2] / f"{key}.json"
 
         def lookup(self, prompt: str, llm_string: str) -> list[ChatGeneration] | None:
@@ -191,6 +192,28 @@ def response_cache(directory: str | PathLike[str]) -> Any:
             return f"response_cache({str(directory)!r})"
 
     return ResponseCache()
+
+
+TRANSPORT_SETTINGS = frozenset({"timeout", "request_timeout", "max_retries"})
+"""Chat-model constructor arguments that do not change what a model answers."""
+
+
+def _answer_settings(llm_string: str) -> str:
+    """LangChain's ``llm_string`` without :data:`TRANSPORT_SETTINGS`.
+
+    For a serializable model it is ``<constructor JSON>---<call parameters>``; any other
+    form is returned as is.
+    """
+    constructor, separator, call = llm_string.partition("---")
+    try:
+        serialized = json.loads(constructor)
+        kwargs = serialized["kwargs"]
+    except (ValueError, TypeError, KeyError):
+        return llm_string
+    if not isinstance(kwargs, dict):
+        return llm_string
+    serialized["kwargs"] = {k: v for k, v in kwargs.items() if k not in TRANSPORT_SETTINGS}
+    return json.dumps(serialized, sort_keys=True) + separator + call
 
 
 def _write_json(path: Path, row: Any) -> None:
