@@ -4,6 +4,10 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# The benchmarks run in their own environment: MLflow's MemAlignOptimizer needs DSPy and
+# LiteLLM, which hold openai below 3 (fine for langchain-openai; .venv keeps the newest).
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
 OUT ?= demo-output
 
 .PHONY: demo test test-quick bench lint system-deps clean
@@ -46,11 +50,19 @@ test: $(VENV)/.installed-dev system-deps
 test-quick: $(VENV)/.installed-dev
 	$(PY) -m pytest -m "not slow and not browser and not spark"
 
-bench: $(VENV)/.installed-dev
-	$(PY) bench/run_all.py
+$(BENCH_PY):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --upgrade pip
+
+$(BENCH_VENV)/.installed: pyproject.toml | $(BENCH_PY)
+	$(BENCH_PY) -m pip install --quiet -e '.[dev,mlflow-memalign]'
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_PY) bench/run_all.py
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check memalign_nb widgets tests bench
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(BENCH_VENV) $(OUT) .pytest_cache build *.egg-info

@@ -18,12 +18,13 @@ no cache), which sends the rubric and the dimension's section, plus guidelines a
 excerpts of the five nearest graded examples. MLflow: ``make_judge`` with the same rubric,
 ``{{ inputs }}`` the task and ``{{ outputs }}`` the whole notebook (MLflow judges read
 what they are given), aligned by ``MemAlignOptimizer(retrieval_k=5)``, which puts five
-whole graded examples in the prompt. MLflow embeds examples through an embeddings
-endpoint, which the loopback server does not serve; its embedder is swapped for the same
-local hashing embedder memalign-nb uses (``optimizer._build_embedder``, a private hook),
-so neither side makes embedding calls. MLflow's reflection model goes through DSPy and
-LiteLLM, routed to the loopback server by ``OPENAI_BASE_URL``; LiteLLM's model price map
-is read from its local copy (``LITELLM_LOCAL_MODEL_COST_MAP``).
+whole graded examples in the prompt. Each side embeds the way it does by default:
+memalign-nb in process with its local hashing embedder, MLflow through an embeddings
+endpoint (LiteLLM, ``openai:/bench-embed``), which the loopback server answers with that
+same hashing embedder, so both retrieve by the same vectors and the figures count MLflow's
+embedding calls. MLflow's judge and reflection model go through LiteLLM (and DSPy), routed
+to the loopback server by ``OPENAI_BASE_URL``; LiteLLM's model price map is read from its
+local copy (``LITELLM_LOCAL_MODEL_COST_MAP``).
 
 The MLflow side needs ``dspy`` (the ``mlflow-memalign`` extra); without it, or with an
 MLflow that has no ``MemAlignOptimizer``, it is skipped and the figures say why.
@@ -64,8 +65,8 @@ if TYPE_CHECKING:
 
 SIDES = ("ours", "mlflow")
 MEASURES = ("align_s", "align_calls", "judgments", "calls_per_judgment",
-            "prompt_chars_per_judgment", "prompt_tokens_per_judgment",
-            "overhead_s_per_judgment")
+            "embedding_calls_per_judgment", "prompt_chars_per_judgment",
+            "prompt_tokens_per_judgment", "overhead_s_per_judgment")
 FIGURES = (
     *(f"vs_mlflow.{side}.{m}" for side in SIDES for m in MEASURES),
     "vs_mlflow.prompt_chars_ratio", "vs_mlflow.prompt_tokens_ratio", "vs_mlflow.overhead_ratio",
@@ -85,12 +86,17 @@ OFFLINE = {
 
 
 def skip_reason() -> str | None:
-    """Why MLflow's MemAlign cannot run here, or None when it can (nothing is imported)."""
+    """Why MLflow's MemAlign cannot run here, or None when it can.
+
+    Finding MLflow's optimizer imports its package, which loads LiteLLM: call it with
+    :data:`OFFLINE` set.
+    """
     from importlib.util import find_spec
 
     if find_spec("dspy") is None:
         return ("dspy is not installed: MLflow's MemAlignOptimizer needs it "
-                "(pip install 'memalign-nb[mlflow-memalign]')")
+                "(`make bench` installs it in .venv-bench, or pip install "
+                "'memalign-nb[mlflow-memalign]')")
     if find_spec("mlflow.genai.judges.optimizers.memalign") is None:
         return "this MLflow has no MemAlignOptimizer (mlflow>=3.5 has it)"
     return None
@@ -119,7 +125,7 @@ def _measure(server: FakeOpenAIServer, score_one: Callable[[Case, str], Any],
     from memalign_nb.sections import count_tokens
 
     score_one(*held_out[0])  # warm-up: imports, clients, first retrieval
-    start = server.request_count
+    start, embedded = server.request_count, server.embedding_count
     began = time.perf_counter()
     for item in held_out[1:]:
         score_one(*item)
@@ -130,6 +136,7 @@ def _measure(server: FakeOpenAIServer, score_one: Callable[[Case, str], Any],
     return {
         "judgments": n,
         "calls_per_judgment": len(requests) / n,
+        "embedding_calls_per_judgment": (server.embedding_count - embedded) / n,
         "prompt_chars_per_judgment": sum(map(len, texts)) / n,
         "prompt_tokens_per_judgment": sum(map(count_tokens, texts)) / n,
         "overhead_s_per_judgment": wall / n,
@@ -151,22 +158,17 @@ def _ours(server: FakeOpenAIServer, train: Dataset, held_out: Sequence[tuple[Cas
 
 def _mlflow(server: FakeOpenAIServer, train: Dataset, held_out: Sequence[tuple[Case, str]],
             dimensions: Sequence[str], folder: Path) -> dict[str, float]:
-    os.environ.update(OFFLINE, DSPY_CACHEDIR=str(folder / "dspy"),
+    os.environ.update(DSPY_CACHEDIR=str(folder / "dspy"),
                       OPENAI_BASE_URL=server.base_url, OPENAI_API_BASE=server.base_url)
     import dspy
     import mlflow
     from mlflow.entities import AssessmentSource, AssessmentSourceType
     from mlflow.genai.judges import make_judge
     from mlflow.genai.judges.optimizers import MemAlignOptimizer
-    from mlflow.genai.judges.optimizers.memalign import optimizer
 
-    from memalign_nb.memory.embeddings import HashingEmbeddings
     from memalign_nb.rubrics import load_rubrics
 
     dspy.configure_cache(enable_disk_cache=False, enable_memory_cache=False)  # as ours: none
-    embedder = HashingEmbeddings()
-    optimizer._build_embedder = lambda model, dim: dspy.Embedder(
-        lambda texts: embedder.embed_documents(list(texts)))
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'mlflow.db'}")
     mlflow.set_experiment("memalign-nb-bench")
     expert = AssessmentSource(source_type=AssessmentSourceType.HUMAN, source_id="stand-in")
@@ -191,7 +193,7 @@ def _mlflow(server: FakeOpenAIServer, train: Dataset, held_out: Sequence[tuple[C
         )
         began = time.perf_counter()
         judges[dimension] = judge.align(traces=traces, optimizer=MemAlignOptimizer(
-            reflection_lm="openai:/bench", embedding_model="openai:/local-hashing",
+            reflection_lm="openai:/bench", embedding_model="openai:/bench-embed",
             retrieval_k=5))
         align_s += time.perf_counter() - began
     figures = {"align_s": align_s, "align_calls": server.request_count - start}
@@ -215,17 +217,18 @@ def run(quick: bool = False) -> Figures:
     train = Dataset("corpus", tuple(graded), tuple(_stand_in_grades(graded, dimensions)))
     held_out = [(case, dim) for case in scored for dim in dimensions]
     figures: Figures = {}
-    reason = skip_reason()
     with tempfile.TemporaryDirectory() as tmp, loopback_env():
         saved = dict(os.environ)
-        with FakeOpenAIServer(judge_reply) as server:
-            sides = {"ours": _ours(server, train, held_out, dimensions)}
-            try:
+        os.environ.update(OFFLINE)  # before anything imports LiteLLM (finding MLflow's does)
+        try:
+            reason = skip_reason()
+            with FakeOpenAIServer(judge_reply) as server:
+                sides = {"ours": _ours(server, train, held_out, dimensions)}
                 if reason is None:
                     sides["mlflow"] = _mlflow(server, train, held_out, dimensions, Path(tmp))
-            finally:
-                os.environ.clear()
-                os.environ.update(saved)
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
     for side, values in sides.items():
         figures |= {f"vs_mlflow.{side}.{m}": values[m] for m in MEASURES}
     if reason is not None:

@@ -113,12 +113,13 @@ def test_server_errors_beyond_max_retries_are_recorded(server: FakeOpenAIServer)
 
 
 def test_timeout_is_retried_then_succeeds_or_is_recorded(server: FakeOpenAIServer) -> None:
-    server.script(ServerReply(structured=GOOD, delay=1.5), GOOD)
-    judgment = _judge(server, timeout=0.3, max_retries=1).score(_case(), DIM)
+    # a timeout well above a loaded machine's answer time, and a delay well above that
+    server.script(ServerReply(structured=GOOD, delay=4.0), GOOD)
+    judgment = _judge(server, timeout=1.0, max_retries=1).score(_case(), DIM)
     assert judgment.score == 1 and server.request_count == 2
     server.reset()
-    server.script(*[ServerReply(structured=GOOD, delay=1.5)] * 2)
-    failed = _judge(server, timeout=0.3, max_retries=1).score(_case("other"), DIM)
+    server.script(*[ServerReply(structured=GOOD, delay=4.0)] * 2)
+    failed = _judge(server, timeout=1.0, max_retries=1).score(_case("other"), DIM)
     assert failed.score is None and "Timeout" in failed.error
     assert server.request_count == 2
 

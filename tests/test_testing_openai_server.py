@@ -116,7 +116,8 @@ def test_garbage_delay_and_bad_requests() -> None:
         assert _post(server, b"not json")[0] == 400
         assert _post(server, {"messages": "x"})[0] == 400
         assert _post(server, _chat(stream=True))[0] == 400
-        assert _post(server, _chat(), path="/embeddings")[0] == 404
+        assert _post(server, _chat(), path="/completions")[0] == 404
+        assert _post(server, {"input": 3}, path="/embeddings")[0] == 400
         assert server.request_count == 2  # only well-formed chat requests are logged
 
 
@@ -184,3 +185,34 @@ def test_works_with_the_openai_client() -> None:
         )
         assert completion.choices[0].message.content == "after retry"
         assert server.request_count == 2
+
+
+def test_embeddings_answer_the_openai_client_in_floats_and_base64() -> None:
+    openai = pytest.importorskip("openai")
+    from memalign_nb.memory.embeddings import HashingEmbeddings
+
+    expected = HashingEmbeddings().embed_documents(["df.fillna(0)", "model.fit(X, y)"])
+    with FakeOpenAIServer() as server:
+        client = openai.OpenAI(base_url=server.base_url, api_key="x", max_retries=0)
+        texts = ["df.fillna(0)", "model.fit(X, y)"]
+        as_base64 = client.embeddings.create(model="e", input=texts)  # the client's default
+        as_floats = client.embeddings.create(model="e", input=texts, encoding_format="float")
+        for reply in (as_base64, as_floats):
+            assert [d.index for d in reply.data] == [0, 1]
+            for got, want in zip(reply.data, expected, strict=True):
+                assert got.embedding == pytest.approx(want, abs=1e-6)
+        assert as_floats.usage.prompt_tokens > 0
+        assert server.embedding_count == 2 and server.request_count == 0
+
+
+def test_embeddings_through_langchain_and_of_token_ids() -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    with FakeOpenAIServer(embedder=lambda texts: [[float(len(t)), 1.0] for t in texts]) as server:
+        embeddings = langchain_openai.OpenAIEmbeddings(
+            model="e", base_url=server.base_url, api_key="x",
+            check_embedding_ctx_length=False)  # else tiktoken downloads its encoding
+        assert embeddings.embed_documents(["abc", "longer"]) == [[3.0, 1.0], [6.0, 1.0]]
+        assert embeddings.embed_query("ab") == [2.0, 1.0]
+        status, _, raw = _post(server, {"input": [[101, 7], [5]]}, path="/embeddings")
+        assert status == 200  # token ids are embedded as their decimal text
+        assert [d["embedding"] for d in json.loads(raw)["data"]] == [[5.0, 1.0], [1.0, 1.0]]

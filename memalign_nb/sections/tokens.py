@@ -29,6 +29,7 @@ measurement over the corpus was possible offline, so treat counts as estimates.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 
@@ -69,6 +70,7 @@ def _punct_cost(piece: str) -> int:
     return -(-len(core) // per_token)
 
 
+@functools.lru_cache(maxsize=1024)  # prompts re-count the same rubrics and examples
 def count_tokens(text: str) -> int:
     """Estimate how many cl100k_base tokens ``text`` encodes to, offline.
 

@@ -5,7 +5,10 @@
 enough for the ``openai`` client and ``langchain-openai``: plain replies, tool calls
 (``tools`` / ``tool_choice``, the ``function_calling`` structured-output method),
 ``response_format`` JSON schemas (the ``json_schema`` method), token usage, and errors
-with ``Retry-After`` headers that the client's own retry machinery honours.
+with ``Retry-After`` headers that the client's own retry machinery honours. It also
+answers ``POST /v1/embeddings`` (float or base64 vectors; text or token-id inputs) with a
+local embedder, so clients that embed through an endpoint (LiteLLM, ``OpenAIEmbeddings``)
+run against it too.
 
 What each request gets, in order of precedence:
 
@@ -26,6 +29,7 @@ forced tool's arguments when the request binds tools, else as JSON content), or 
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
@@ -47,6 +51,10 @@ DEFAULT_REPLY: Mapping[str, Any] = {"score": 2, "rationale": "default reply of F
 """What the default responder answers: a valid judge reply."""
 
 _CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+_EMBEDDING_PATHS = ("/v1/embeddings", "/embeddings")
+
+Embedder = Callable[[list[str]], list[list[float]]]
+"""``texts -> vectors``, what answers ``/v1/embeddings``."""
 
 
 @dataclass(frozen=True)
@@ -115,11 +123,17 @@ class FakeOpenAIServer:
         Seed of the latency and fault draws.
     model : str
         Model name echoed in responses.
+    embedder : callable, optional
+        ``texts -> vectors`` for ``/v1/embeddings``; by default the local
+        :class:`~memalign_nb.memory.embeddings.HashingEmbeddings` (token-id inputs are
+        embedded as their decimal text). Latency applies; faults and scripts do not.
 
     Attributes
     ----------
     requests : list of dict
         Every request body received on a chat path, in arrival order.
+    embedding_requests : list of dict
+        Every request body received on an embeddings path, in arrival order.
     """
 
     def __init__(
@@ -132,6 +146,7 @@ class FakeOpenAIServer:
         fault_retry_after: float | None = None,
         seed: int = 0,
         model: str = "fake-model",
+        embedder: Embedder | None = None,
     ) -> None:
         if not 0.0 <= fault_rate <= 1.0:
             raise ValueError(f"fault_rate must be within [0, 1], got {fault_rate}")
@@ -141,7 +156,9 @@ class FakeOpenAIServer:
         self.fault_status = fault_status
         self.fault_retry_after = fault_retry_after
         self.model = model
+        self.embedder = embedder
         self.requests: list[dict[str, Any]] = []
+        self.embedding_requests: list[dict[str, Any]] = []
         self._rng = random.Random(seed)
         self._script: deque[Any] = deque()
         self._lock = threading.Lock()
@@ -212,10 +229,17 @@ class FakeOpenAIServer:
         with self._lock:
             self._script.extend(replies)
 
+    @property
+    def embedding_count(self) -> int:
+        """How many embeddings requests arrived."""
+        with self._lock:
+            return len(self.embedding_requests)
+
     def reset(self) -> None:
         """Forget recorded requests and any replies still queued."""
         with self._lock:
             self.requests.clear()
+            self.embedding_requests.clear()
             self._script.clear()
 
     def prompts(self) -> list[str]:
@@ -234,16 +258,40 @@ class FakeOpenAIServer:
         with self._lock:
             self.requests.append(request)
             scripted = self._script.popleft() if self._script else None
-            if isinstance(self.latency, tuple):
-                latency = self._rng.uniform(*self.latency)
-            else:
-                latency = float(self.latency)
+            latency = self._draw_latency()
             fault = scripted is None and self._rng.random() < self.fault_rate
         if scripted is not None:
             return scripted, latency
         if fault:
             return ServerReply.error(self.fault_status, retry_after=self.fault_retry_after), latency
         return self.responder(request), latency
+
+    def _embeddings(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The embeddings JSON for a request (its ``input`` validated by the caller)."""
+        with self._lock:
+            self.embedding_requests.append(request)
+            if self.embedder is None:
+                from memalign_nb.memory.embeddings import HashingEmbeddings
+
+                self.embedder = HashingEmbeddings().embed_documents
+            embedder = self.embedder
+        texts = _embedding_texts(request["input"])
+        vectors = embedder(texts)
+        as_base64 = request.get("encoding_format") == "base64"
+        data = [
+            {"object": "embedding", "index": i,
+             "embedding": _base64_floats(vector) if as_base64 else list(map(float, vector))}
+            for i, vector in enumerate(vectors)
+        ]
+        tokens = sum(_estimate_tokens(text) for text in texts)
+        return {"object": "list", "data": data, "model": request.get("model") or self.model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+    def _draw_latency(self) -> float:
+        """Seconds to add to one answer (the caller holds the lock)."""
+        if isinstance(self.latency, tuple):
+            return self._rng.uniform(*self.latency)
+        return float(self.latency)
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -315,6 +363,30 @@ def _text(content: Any) -> str:
     return "" if content is None else str(content)
 
 
+def _embedding_texts(value: Any) -> list[str]:
+    """The ``input`` of an embeddings request as texts (token ids as decimal text)."""
+    items = [value] if isinstance(value, str) or (
+        isinstance(value, list) and value and isinstance(value[0], int)) else value
+    if not isinstance(items, list) or not items:
+        raise ValueError("'input' must be a string, a list of strings or of token-id lists")
+    texts = []
+    for item in items:
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, list) and all(isinstance(t, int) for t in item):
+            texts.append(" ".join(map(str, item)))
+        else:
+            raise ValueError(f"'input' item of type {type(item).__name__} is not text or tokens")
+    return texts
+
+
+def _base64_floats(vector: Any) -> str:
+    """A vector as the base64 of little-endian float32s (``encoding_format="base64"``)."""
+    import numpy as np
+
+    return base64.b64encode(np.asarray(vector, dtype="<f4").tobytes()).decode("ascii")
+
+
 def _estimate_tokens(text: str) -> int:
     """About four characters per token, at least one."""
     return max(1, (len(text) + 3) // 4)
@@ -325,6 +397,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     fake: FakeOpenAIServer
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle's algorithm on, a keep-alive client's
+    # delayed ACK would hold the body back about 40 ms on every call.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s " + format, self.address_string(), *args)
@@ -344,7 +419,11 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if self.path.split("?")[0].rstrip("/") not in _CHAT_PATHS:
+        path = self.path.split("?")[0].rstrip("/")
+        if path in _EMBEDDING_PATHS:
+            self._answer_embeddings(raw)
+            return
+        if path not in _CHAT_PATHS:
             self._send_error(404, f"no route {self.path}")
             return
         try:
@@ -366,6 +445,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(reply.status, f"scripted error {reply.status}", reply.retry_after)
         else:
             self._send_json(200, self.fake._completion(request, reply))
+
+    def _answer_embeddings(self, raw: bytes) -> None:
+        try:
+            request = json.loads(raw or b"{}")
+            _embedding_texts(request.get("input"))
+        except (ValueError, AttributeError) as exc:
+            self._send_error(400, f"invalid request body: {exc}")
+            return
+        with self.fake._lock:
+            latency = self.fake._draw_latency()
+        self.fake._wait(latency)
+        self._send_json(200, self.fake._embeddings(request))
 
     def _send_error(self, status: int, message: str, retry_after: float | None = None) -> None:
         kind = "rate_limit_error" if status == 429 else "server_error"
