@@ -98,6 +98,14 @@ def test_references_resolve_to_judges(tmp_path: Path) -> None:
     ] * 4
 
 
+def test_a_missing_judge_folder_is_an_error_not_a_model(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    for ref in (str(tmp_path / "nowhere"), "./judge", "out/judge", "~/no-such-judge-xyz"):
+        with pytest.raises(IntegrationError, match="no such directory"):
+            resolve_judge(ref)
+    assert resolve_judge("huggingface:org/model").judge_id == "huggingface:org/model"
+
+
 def test_spec_folders_load_without_importing_mlflow(tmp_path: Path) -> None:
     import subprocess
 

@@ -35,6 +35,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memalign_nb.atomic import atomic_write_text
 from memalign_nb.errors import JudgeDirError, MemAlignError
 from memalign_nb.judges.base import Judge
 from memalign_nb.memory.episodic import Example
@@ -88,14 +89,16 @@ def save_judge(judge: AlignedJudge, path: str | PathLike[str], *, overwrite: boo
         target.mkdir(parents=True, exist_ok=True)
         store = _save_store(judge, target)
         stored = {e.id for e in judge.episodic.examples()} if judge.episodic is not None else set()
-        _write(target / GUIDELINES_JSON, judge.guidelines.to_json() + "\n")
-        _write(target / GUIDELINES_MD, judge.guidelines.to_markdown(
+        atomic_write_text(target / GUIDELINES_JSON, judge.guidelines.to_json() + "\n")
+        atomic_write_text(target / GUIDELINES_MD, judge.guidelines.to_markdown(
             f"Guidelines of {judge.judge_id}"))
         rows = [{**dataclasses.asdict(e), "facts": dict(e.facts), "episodic": e.id in stored}
                 for _, e in sorted(judge.items_.items())]
-        _write(target / EXAMPLES, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        atomic_write_text(target / EXAMPLES,
+                          "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         write_grades_jsonl(target / FEEDBACK, judge.grades)
-        _write(target / CONFIG, json.dumps(_config(judge, store, len(stored)), indent=2) + "\n")
+        config = _config(judge, store, len(stored))
+        atomic_write_text(target / CONFIG, json.dumps(config, indent=2) + "\n")
     except OSError as exc:
         raise JudgeDirError(str(target), f"cannot write the judge: {exc}") from exc
     logger.info("saved %s to %s", judge.judge_id, target)
@@ -327,6 +330,21 @@ def judge_spec(judge: Judge) -> dict[str, Any]:
     return {**spec, "rebuildable": True, "model": model, "options": options}
 
 
+def judge_from_spec(spec: Mapping[str, Any]) -> Judge:
+    """The judge a rebuildable :func:`judge_spec` describes (its inverse).
+
+    Raises
+    ------
+    KeyError, TypeError, ValueError
+        A malformed spec.
+    MemAlignError
+        A model or option :func:`~memalign_nb.judges.make_judge` refuses.
+    """
+    from memalign_nb.judges.registry import make_judge
+
+    return make_judge(spec["model"], **_options(spec.get("options") or {}))
+
+
 def _options(options: Mapping[str, Any]) -> dict[str, Any]:
     """Saved options as ``make_judge`` takes them (rubrics back to Rubric records)."""
     from memalign_nb.rubrics.model import Rubric
@@ -342,18 +360,6 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
             for row in result["rubrics"]
         }
     return result
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: a temporary file (created with the usual
-    permissions) renamed over it."""
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _versions() -> dict[str, str]:
@@ -425,7 +431,7 @@ def _base_judge(config: Mapping[str, Any], where: Path, given: str | Judge | Non
             f"file ({spec.get('reason', 'unknown')}); pass it as load_judge(..., judge=...)"
         )
     try:
-        return make_judge(spec["model"], **_options(spec.get("options") or {}))
+        return judge_from_spec(spec)
     except (KeyError, TypeError, ValueError, MemAlignError) as exc:
         raise JudgeDirError(str(where), f"cannot rebuild the base judge: {exc}") from exc
 

@@ -21,6 +21,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from memalign_nb.atomic import atomic_write_text
 from memalign_nb.errors import IntegrationError
 from memalign_nb.judges.base import Judge
 
@@ -34,6 +35,7 @@ SPEC_FORMAT = "memalign-nb/judge-spec@1"
 :func:`memalign_nb.align.persistence.judge_spec` (``model``, ``options``, ``judge_id``)."""
 
 _MLFLOW_URI = re.compile(r"^[A-Za-z][\w+.-]+:/")  # a scheme of 2+ letters: not C:/
+_MODEL_STRING = re.compile(r"^[A-Za-z][\w.-]+:")  # provider:model
 
 
 def resolve_judge(ref: Judge | str | os.PathLike[str]) -> Judge:
@@ -48,7 +50,8 @@ def resolve_judge(ref: Judge | str | os.PathLike[str]) -> Judge:
     Raises
     ------
     IntegrationError
-        An MLflow URI or a folder that does not hold a judge.
+        An MLflow URI or a folder that does not hold a judge, or a path (``./judge``,
+        ``~/judges/x``, ``out/judge``) that is no folder.
     JudgeDirError
         A folder that looks like an aligned judge's but cannot be read back.
     """
@@ -58,11 +61,19 @@ def resolve_judge(ref: Judge | str | os.PathLike[str]) -> Judge:
         from memalign_nb.integrations.mlflow_model import load_judge_from_mlflow
 
         return load_judge_from_mlflow(str(ref))
-    if isinstance(ref, os.PathLike) or Path(str(ref)).expanduser().is_dir():
+    if isinstance(ref, os.PathLike) or Path(str(ref)).expanduser().is_dir() or _looks_like_path(
+            str(ref)):
         return load_judge_dir(ref)
     from memalign_nb.judges import make_judge
 
     return make_judge(str(ref))
+
+
+def _looks_like_path(ref: str) -> bool:
+    """A folder path, not a model string: no ``provider:`` prefix and a path separator or
+    a leading ``.`` or ``~`` (``openai:gpt-4o`` and ``heuristic`` are not paths)."""
+    return not _MODEL_STRING.match(ref) and (
+        "/" in ref or os.sep in ref or ref.startswith((".", "~")))
 
 
 def is_mlflow_uri(ref: object) -> bool:
@@ -97,7 +108,7 @@ def save_judge_dir(judge: Judge, folder: str | os.PathLike[str]) -> Path:
         )
     folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps({"format": SPEC_FORMAT, **spec}, indent=2) + "\n"
-    (folder / SPEC_FILE).write_text(text, encoding="utf-8")
+    atomic_write_text(folder / SPEC_FILE, text)
     return folder
 
 
@@ -126,13 +137,12 @@ def load_judge_dir(folder: str | os.PathLike[str]) -> Judge:
 
 
 def _judge_from_spec(path: Path) -> Judge:
-    from memalign_nb.align.persistence import _options  # rubrics back to Rubric records
-    from memalign_nb.judges import make_judge
+    from memalign_nb.align.persistence import judge_from_spec
 
     try:
         spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         if spec.get("format") != SPEC_FORMAT:
             raise ValueError(f"format is {spec.get('format')!r}, expected {SPEC_FORMAT!r}")
-        return make_judge(spec["model"], **_options(spec.get("options") or {}))
+        return judge_from_spec(spec)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IntegrationError(str(path), f"not a judge spec: {exc}") from exc
