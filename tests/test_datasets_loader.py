@@ -217,3 +217,23 @@ def test_real_kaggle_notebooks_load_as_a_dataset(tmp_path, real_notebook_paths):
     assert len(loaded.cases) == len(real)
     assert all(case.notebook.code_cells for case in loaded.cases)
     assert len(loaded.feedback) == len(real)
+
+
+def test_with_grades_adds_store_grades_and_regrades_replace(tmp_path: Path) -> None:
+    from memalign_nb.datasets import generate_dataset
+    from memalign_nb.feedback import FeedbackStore, Grade
+
+    data = load_dataset(generate_dataset(tmp_path / "d", 3, seed=2))
+    first = data.feedback[0]
+    store = FeedbackStore(tmp_path / "d" / "feedback.sqlite")
+    regrade = Grade(first.case_id, first.dimension, (first.score + 1) % 4, "changed my mind",
+                    rater=first.rater)
+    new_rater = Grade(first.case_id, first.dimension, 2, "second opinion", rater="carol")
+    store.save(regrade)
+    store.save(new_rater)
+    merged = data.with_grades(store.grades())
+    assert len(merged.feedback) == len(data.feedback) + 1
+    by_key = {(*g.key, g.rater): g for g in merged.feedback}
+    assert by_key[(first.case_id, first.dimension, first.rater)].rationale == "changed my mind"
+    assert by_key[(first.case_id, first.dimension, "carol")].score == 2
+    assert merged.cases == data.cases and data.with_grades([]) == data

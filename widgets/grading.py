@@ -115,8 +115,8 @@ class GradingPanel(render.View):
         order: str = "ungraded",
         rubrics: Mapping[str, Rubric] | None = None,
     ) -> None:
-        from memalign_nb.cli.grade import STORE_NAME
         from memalign_nb.datasets import load_dataset
+        from memalign_nb.datasets.loader import STORE_FILE
         from memalign_nb.feedback import FeedbackStore
         from memalign_nb.rubrics import load_rubrics
 
@@ -128,7 +128,7 @@ class GradingPanel(render.View):
             check_dimension(d, self.rubrics) for d in (dimensions or DIMENSIONS)
         )
         if store is None:
-            store = Path(self.dataset.path) / STORE_NAME
+            store = Path(self.dataset.path) / STORE_FILE
         self.store = (
             store if hasattr(store, "save") else FeedbackStore(store, dimensions=self.rubrics)
         )

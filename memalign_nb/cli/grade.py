@@ -35,6 +35,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+from memalign_nb.datasets.loader import STORE_FILE
 from memalign_nb.errors import MemAlignError, MissingDependencyError
 
 logger = logging.getLogger(__name__)
@@ -51,8 +52,6 @@ ENV_JUDGE = "MEMALIGN_NB_JUDGE"
 HOST = "127.0.0.1"
 """Voila listens on loopback only."""
 
-STORE_NAME = "feedback.sqlite"
-"""Default feedback store file, inside the dataset folder."""
 
 
 class GradePageError(MemAlignError):
@@ -219,7 +218,7 @@ def start_grade_server(
         **os.environ,
         ENV_DATASET: str(folder),
         ENV_RATER: rater.strip(),
-        ENV_STORE: str(Path(store).resolve() if store else folder / STORE_NAME),
+        ENV_STORE: str(Path(store).resolve() if store else folder / STORE_FILE),
     }
     if judge:
         env[ENV_JUDGE] = judge
@@ -282,7 +281,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("dataset", metavar="DATASET", help="dataset folder")
     parser.add_argument("--rater", required=True, type=_rater, help="your name, as saved")
-    parser.add_argument("--store", help=f"feedback store file (default DATASET/{STORE_NAME})")
+    parser.add_argument("--store", help=f"feedback store file (default DATASET/{STORE_FILE})")
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
     parser.add_argument("--judge", help="judge model to compare with (e.g. heuristic)")
     parser.add_argument("--no-browser", action="store_true", help="only print the URL")

@@ -164,17 +164,14 @@ def _at_least_two(text: str) -> int:
 def run_study(args: argparse.Namespace) -> int:
     """The ``study`` command."""
     from memalign_nb.cli.dataset import stored_grades
-    from memalign_nb.datasets import Dataset, load_dataset
+    from memalign_nb.datasets import load_dataset
     from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
     from memalign_nb.study import AlignmentStudy
 
     rubrics = load_rubrics(args.rubrics)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
-    stored = stored_grades(args, rubrics)
-    if stored:
-        merged = {(*g.key, g.rater): g for g in (*dataset.feedback, *stored)}
-        dataset = Dataset(dataset.path, dataset.cases, tuple(merged.values()))
+    dataset = dataset.with_grades(stored_grades(args, rubrics))
     options = model_server_options(args)
     study = AlignmentStudy(
         make_judge(args.model, rubrics=rubrics, **options),

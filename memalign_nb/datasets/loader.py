@@ -43,7 +43,8 @@ FEEDBACK_FILE = "feedback.jsonl"
 
 STORE_FILE = "feedback.sqlite"
 """Conventional :class:`~memalign_nb.feedback.FeedbackStore` file inside a dataset folder,
-where grades entered in the grading panel go; ``load_dataset`` does not read it."""
+where grades entered in the grading panel go. ``load_dataset`` reads ``feedback.jsonl``
+only; add the store's grades with ``dataset.with_grades(store.grades())``."""
 
 TASK_TYPES: tuple[str, ...] = ("classification", "regression", "forecasting")
 """Valid ``task_type`` values in ``cases.jsonl`` (null or absent means unknown)."""

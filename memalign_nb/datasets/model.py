@@ -56,6 +56,15 @@ class Dataset:
                 return case
         raise KeyError(case_id)
 
+    def with_grades(self, grades: Iterable[Grade]) -> Dataset:
+        """This dataset with ``grades`` added (from a feedback store or another file).
+
+        A grade for a (case, dimension, rater) already held replaces it, as a re-grade does
+        in the :class:`~memalign_nb.feedback.FeedbackStore`; the others are appended.
+        """
+        merged = {(*g.key, g.rater): g for g in (*self.feedback, *grades)}
+        return Dataset(self.path, self.cases, tuple(merged.values()))
+
     def subset(self, case_ids: Iterable[str]) -> Dataset:
         """The cases in ``case_ids`` and only their grades (for cross-validation folds)."""
         keep = set(case_ids)
