@@ -1,10 +1,11 @@
 """Episodic retrieval latency (p50, p95) at 100, 10,000 and 100,000 stored examples.
 
-One :class:`~memalign_nb.memory.EpisodicMemory` (in-memory Chroma, cosine HNSW) grows to
-each size, examples spread over the nine dimensions; at each size, searches as an aligned
-judge makes them (``search(dimension, section_text, k=5, exclude_case_id=...)``: the
-query embedded by the local hashing embedder, a filtered Chroma query, the neighbours
-decoded) are timed one by one. The query embedding is timed on its own too.
+One :class:`~memalign_nb.memory.EpisodicMemory` (in-memory Chroma, one cosine HNSW
+collection per dimension) grows to each size, examples spread over the nine dimensions; at
+each size, searches as an aligned judge makes them (``search(dimension, section_text, k=5,
+exclude_case_id=...)``: the query embedded by the local hashing embedder, an unfiltered
+query of that dimension's collection for k + 1 neighbours, the excluded case dropped, the
+neighbours decoded) are timed one by one. The query embedding is timed on its own too.
 
 Examples carry real section texts (the bundled sample's sections). Embedding 100,000
 documents with the hashing embedder alone would take minutes, so stored vectors are mixes
@@ -45,7 +46,7 @@ _TAG = re.compile(r"\n# bench example (\d+)$")
 def _pool() -> list[tuple[str, str]]:
     """(dimension, section text) of every non-empty section of the bundled sample."""
     from memalign_nb.datasets import load_dataset, sample_path
-    from memalign_nb.memory.episodic import excerpt
+    from memalign_nb.memory.examples import excerpt
     from memalign_nb.sections import build_sections
 
     return [
@@ -89,7 +90,8 @@ def _mixing_embeddings(pool_texts: list[str], seed: int = 0) -> Any:
 def run(quick: bool = False) -> Figures:
     """The retrieval figures (see :data:`FIGURES`)."""
     from memalign_nb.memory.embeddings import HashingEmbeddings
-    from memalign_nb.memory.episodic import EpisodicMemory, Example
+    from memalign_nb.memory.episodic import EpisodicMemory
+    from memalign_nb.memory.examples import Example
 
     pool = _pool()
     memory = EpisodicMemory(_mixing_embeddings([text for _, text in pool]))

@@ -6,7 +6,7 @@ import pytest
 
 from memalign_nb.align.blend import Blend, BlendWeights, Vote, blend, decide
 from memalign_nb.errors import MemAlignError, UnknownNameError
-from memalign_nb.memory.episodic import Example, Neighbour
+from memalign_nb.memory.examples import Example, Neighbour
 from memalign_nb.memory.guidelines import Guideline
 
 DIM = "data_imputation"

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage
 from memalign_nb.errors import MemAlignWarning, MemoryDataError
 from memalign_nb.judges.scripted import ScriptedChatModel
 from memalign_nb.memory.distill import distill_guidelines
-from memalign_nb.memory.episodic import Example
+from memalign_nb.memory.examples import Example
 from memalign_nb.memory.guidelines import Guideline
 
 DIM = "data_imputation"

@@ -14,7 +14,8 @@ from memalign_nb.errors import InvalidScoreError, MemoryDataError
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judgment
 from memalign_nb.memory.embeddings import HashingEmbeddings
-from memalign_nb.memory.episodic import EpisodicMemory, Example, Neighbour, excerpt
+from memalign_nb.memory.episodic import EpisodicMemory
+from memalign_nb.memory.examples import Example, Neighbour, excerpt
 from memalign_nb.sections.model import Section
 
 IMPUTE = "imputer = SimpleImputer(strategy='mean')\nX = imputer.fit_transform(X)"
@@ -129,13 +130,15 @@ def test_two_in_memory_instances_are_isolated():
     assert len(two) == 2
 
 
-def test_in_memory_collection_is_freed_with_its_memory():
+def test_in_memory_collections_are_freed_with_their_memory():
     memory = EpisodicMemory()
-    client, name = memory._client, memory._collection.name
-    assert name in [c.name for c in client.list_collections()]
+    memory.add([ex("a", IMPUTE), ex("b", PLOT, dimension="model_use")])
+    memory.add([ex("c", PLOT, dimension="feature_engineering")])  # created after the first
+    client, names = memory._client, {c.name for c in memory._collections.values()}
+    assert len(names) == 3 and names <= {c.name for c in client.list_collections()}
     del memory
     gc.collect()
-    assert name not in [c.name for c in client.list_collections()]
+    assert not names & {c.name for c in client.list_collections()}
 
 
 def test_add_upserts_one_entry_per_case_and_dimension():
@@ -182,6 +185,138 @@ def test_stored_vectors_are_the_ones_search_compares_with():
         stored = np.array(vectors[neighbour.example.id])
         assert neighbour.similarity == pytest.approx(float(query @ stored), abs=1e-5)
     assert len(memory.vectors()) == 3
+
+
+def test_excluding_the_case_still_returns_k_neighbours():
+    memory = EpisodicMemory()
+    memory.add([ex("a", IMPUTE), ex("b", IMPUTE_LIKE), ex("c", SPLIT_FIRST), ex("d", PLOT)])
+    ranked = [n.example.case_id for n in memory.search("data_imputation", IMPUTE, k=4)]
+    assert ranked[0] == "a" and sorted(ranked) == ["a", "b", "c", "d"]
+    found = memory.search("data_imputation", IMPUTE, k=3, exclude_case_id="a")
+    assert [n.example.case_id for n in found] == ranked[1:]
+    last = ranked[-1]
+    kept = memory.search("data_imputation", IMPUTE, k=3, exclude_case_id=last)
+    assert [n.example.case_id for n in kept] == ranked[:3]
+    assert len(memory.search("data_imputation", IMPUTE, k=4, exclude_case_id="a")) == 3
+    assert len(memory.search("data_imputation", IMPUTE, k=3, exclude_case_id="zz")) == 3
+
+
+def test_ties_are_ordered_by_id_and_other_dimensions_never_leak():
+    memory = EpisodicMemory()
+    memory.add([ex(c, PLOT, dimension="model_use") for c in "abcdefgh"])
+    memory.add([ex("z", PLOT), ex("y", PLOT), ex("x", SPLIT_FIRST)])
+    found = memory.search("data_imputation", PLOT, k=10)
+    assert [n.example.case_id for n in found] == ["y", "z", "x"]
+    assert {n.example.dimension for n in found} == {"data_imputation"}
+    assert [n.example.case_id for n in memory.search("data_imputation", PLOT, k=2,
+                                                     exclude_case_id="y")] == ["z", "x"]
+    assert {n.example.dimension for n in memory.search("model_use", SPLIT_FIRST, k=8)} == {
+        "model_use"}
+
+
+def test_search_queries_only_its_dimension_without_a_filter():
+    memory = EpisodicMemory()
+    memory.add([ex("a", IMPUTE), ex("b", PLOT), ex("c", PLOT, dimension="model_use")])
+    collection = memory._collections["data_imputation"]
+    calls = []
+    real_query = collection.query
+
+    def spy(**kwargs):
+        calls.append(kwargs)
+        return real_query(**kwargs)
+
+    collection.query = spy
+    memory.search("data_imputation", IMPUTE, k=1, exclude_case_id="a")
+    memory.search("data_imputation", IMPUTE, k=5)
+    assert [(c.get("where"), c["n_results"]) for c in calls] == [(None, 2), (None, 2)]
+
+
+def test_collections_are_named_by_dimension_or_by_a_stable_hash(tmp_path: Path):
+    odd = "Data imputation / leakage?"
+    memory = EpisodicMemory(path=tmp_path, collection_name="judge1")
+    memory.add([ex("a", IMPUTE), ex("b", PLOT, dimension=odd), ex("c", PLOT, dimension="x")])
+    names = {d: c.name for d, c in memory._collections.items()}
+    assert names["data_imputation"] == "judge1.data_imputation"
+    assert names["x"] == "judge1.x"
+    assert names[odd].startswith("judge1-") and len(names[odd]) == len("judge1-") + 16
+    assert memory._collections[odd].metadata["dimension"] == odd
+    del memory
+    gc.collect()
+    again = EpisodicMemory(path=tmp_path, collection_name="judge1")
+    assert {d: c.name for d, c in again._collections.items()} == names
+    assert [n.example.case_id for n in again.search(odd, PLOT)] == ["b"]
+    assert EpisodicMemory(path=tmp_path, collection_name="other").examples() == []
+    with pytest.raises(MemoryDataError, match="not a valid Chroma name"):
+        EpisodicMemory(path=tmp_path, collection_name="x_")
+
+
+def test_reopened_store_finds_every_dimension_and_removes_across_them(tmp_path: Path):
+    first = EpisodicMemory(path=tmp_path)
+    first.add([ex("a", IMPUTE), ex("a", PLOT, dimension="model_use"),
+               ex("b", SPLIT_FIRST), ex("b", PLOT, dimension="feature_engineering")])
+    del first
+    gc.collect()
+    again = EpisodicMemory(path=tmp_path)
+    assert len(again) == 4 and again.case_ids() == ["a", "b"]
+    assert again.case_ids("model_use") == ["a"]
+    assert [n.example.case_id for n in again.search("model_use", PLOT)] == ["a"]
+    assert again.remove(["a"]) == 2
+    assert again.search("model_use", PLOT) == [] and again.case_ids() == ["b"]
+    assert [e.id for e in again.examples()] == ["data_imputation::b", "feature_engineering::b"]
+
+
+def test_a_dimension_added_through_another_handle_is_seen(tmp_path: Path):
+    reader, writer = EpisodicMemory(path=tmp_path), EpisodicMemory(path=tmp_path)
+    assert reader.search("model_use", PLOT) == []
+    writer.add([ex("a", PLOT, dimension="model_use")])
+    assert [n.example.case_id for n in reader.search("model_use", PLOT)] == ["a"]
+    assert len(reader) == 1
+
+
+def _legacy_store(path: Path, examples: list[Example], vectors: list[list[float]],
+                  embedder: str) -> None:
+    """A store as the one-collection episodic memory wrote it, built with chromadb alone."""
+    import chromadb
+    from chromadb.config import Settings
+
+    client = chromadb.PersistentClient(path=str(path),
+                                       settings=Settings(anonymized_telemetry=False))
+    collection = client.get_or_create_collection(
+        "episodic", configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedder": embedder}, embedding_function=None)
+    collection.add(ids=[e.id for e in examples], embeddings=vectors,
+                   documents=[e.text for e in examples],
+                   metadatas=[e.to_metadata() for e in examples])
+
+
+def test_a_one_collection_store_is_split_per_dimension_on_open(tmp_path: Path):
+    embedder = HashingEmbeddings()
+    texts = [IMPUTE, IMPUTE_LIKE, SPLIT_FIRST, PLOT]
+    examples = [ex(f"c{i}", text, 1 + i % 3, dimension=dim, judge_score=i % 2 or None,
+                   facts={"i": i})
+                for i, text in enumerate(texts) for dim in ("data_imputation", "model_use")]
+    # stored vectors of other texts than the documents': moved as stored, not re-embedded
+    vectors = [embedder.embed_query(texts[(texts.index(e.text) + 1) % 4]) for e in examples]
+    _legacy_store(tmp_path, examples, vectors, repr(embedder))
+    memory = EpisodicMemory(path=tmp_path)
+    assert "episodic" not in {c.name for c in memory._client.list_collections()}
+    assert sorted(memory._collections) == ["data_imputation", "model_use"]
+    assert memory.examples() == sorted(examples, key=lambda e: (e.dimension, e.case_id))
+    stored = memory.vectors()
+    for example, vector in zip(examples, vectors, strict=True):
+        assert np.allclose(stored[example.id], vector, atol=1e-6)
+        probe = texts[(texts.index(example.text) + 1) % 4]
+        found = memory.search(example.dimension, probe, k=1)
+        assert found[0].example == example and found[0].similarity == pytest.approx(1.0)
+    del memory
+    gc.collect()
+    assert len(EpisodicMemory(path=tmp_path)) == len(examples)  # reopening moves nothing
+
+
+def test_a_one_collection_store_of_another_embedder_is_refused(tmp_path: Path):
+    _legacy_store(tmp_path, [ex("a", IMPUTE)], [[1.0, 0.0]], "OtherEmbeddings(x)")
+    with pytest.raises(MemoryDataError, match="OtherEmbeddings"):
+        EpisodicMemory(path=tmp_path)
 
 
 def test_stored_metadata_is_flat_with_sentinel_for_unknown_judge_score():
@@ -251,9 +386,10 @@ def test_the_no_download_guard_is_live():
     through a plain handle on the same collection) would trip the autouse guard."""
     memory = EpisodicMemory()
     memory.add([ex("a", IMPUTE)])
+    collection = memory._collections["data_imputation"]
     with pytest.raises(ValueError, match="embedding function"):
-        memory._collection.query(query_texts=[IMPUTE], n_results=1)
-    plain = memory._client.get_collection(memory._collection.name)
+        collection.query(query_texts=[IMPUTE], n_results=1)
+    plain = memory._client.get_collection(collection.name)
     with pytest.raises(AssertionError, match="never run"):
         plain.query(query_texts=[IMPUTE], n_results=1)
     with pytest.raises(AssertionError, match="network"):

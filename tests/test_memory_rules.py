@@ -7,7 +7,7 @@ import random
 import pytest
 
 from memalign_nb.errors import InvalidScoreError, MemoryDataError
-from memalign_nb.memory.episodic import Example
+from memalign_nb.memory.examples import Example
 from memalign_nb.memory.guidelines import Guideline, GuidelineSet
 from memalign_nb.memory.rules import apply_rules, learn_rules, readable
 

@@ -11,7 +11,7 @@ from memalign_nb.align import MemAlign
 from memalign_nb.datasets import load_dataset
 from memalign_nb.errors import JudgeDirError
 from memalign_nb.judges.scripted import ScriptedJudge
-from memalign_nb.memory.episodic import Example
+from memalign_nb.memory.examples import Example
 from memalign_nb.memory.guidelines import Guideline
 from widgets import render
 from widgets.memory_browser import PAGE_SIZE, MemoryBrowser, filter_examples, filter_guidelines

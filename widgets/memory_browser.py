@@ -11,7 +11,7 @@ The browser takes plain records, so it works with any source of them:
   graded cases it was distilled from), like the semantic memory's guidelines;
 - an *example* has ``.case_id``, ``.dimension``, ``.expert_score``, ``.rationale`` and
   ``.text`` (the section it grades), and optionally ``.judge_score``, like
-  :class:`memalign_nb.memory.episodic.Example`.
+  :class:`memalign_nb.memory.examples.Example`.
 
 Searching matches every word typed (case-insensitive) against an example's case id,
 rationale and section text; a case id named by a guideline finds that guideline's sources.

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judge, Judgment
-from memalign_nb.memory.episodic import EpisodicMemory, Example, Neighbour, excerpt
+from memalign_nb.memory.episodic import EpisodicMemory
+from memalign_nb.memory.examples import Example, Neighbour, excerpt
 from memalign_nb.memory.guidelines import Guideline, GuidelineSet
 from memalign_nb.sections.model import Section
 from memalign_nb.sections.tokens import count_tokens

@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from memalign_nb.dimensions import NOT_APPLICABLE
 from memalign_nb.errors import MemAlignError, UnknownNameError
-from memalign_nb.memory.episodic import Example, Neighbour
+from memalign_nb.memory.examples import Example, Neighbour
 from memalign_nb.memory.guidelines import Guideline
 
 logger = logging.getLogger(__name__)

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from memalign_nb.align.blend import NEIGHBOUR_MODES, BlendWeights, blend
 from memalign_nb.errors import MemAlignError
-from memalign_nb.memory.episodic import Example, Neighbour
+from memalign_nb.memory.examples import Example, Neighbour
 
 if TYPE_CHECKING:
     from memalign_nb.align.aligned_judge import AlignedJudge

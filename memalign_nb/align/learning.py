@@ -20,7 +20,7 @@ from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.errors import MemAlignError
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judgment
-from memalign_nb.memory.episodic import Example
+from memalign_nb.memory.examples import Example
 from memalign_nb.memory.guidelines import Guideline, GuidelineSet
 
 if TYPE_CHECKING:

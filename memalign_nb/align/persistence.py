@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from memalign_nb.atomic import atomic_write_text
 from memalign_nb.errors import JudgeDirError, MemAlignError
 from memalign_nb.judges.base import Judge
-from memalign_nb.memory.episodic import Example
+from memalign_nb.memory.examples import Example
 
 if TYPE_CHECKING:
     from memalign_nb.align.aligned_judge import AlignedJudge

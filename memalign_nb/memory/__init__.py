@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from memalign_nb.memory.distill import distill_guidelines
 from memalign_nb.memory.embeddings import HashingEmbeddings, make_embeddings
-from memalign_nb.memory.episodic import EpisodicMemory, Example, Neighbour
+from memalign_nb.memory.episodic import EpisodicMemory
+from memalign_nb.memory.examples import Example, Neighbour
 from memalign_nb.memory.guidelines import Guideline, GuidelineSet
 from memalign_nb.memory.rules import apply_rules, learn_rules
 

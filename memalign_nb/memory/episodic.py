@@ -1,214 +1,49 @@
-"""Episodic memory: graded examples in a Chroma collection, retrieved by similarity.
+"""Episodic memory: graded examples in Chroma, one collection per dimension, by similarity.
 
 One entry per graded (case, dimension), with id ``"{dimension}::{case_id}"``: the document is
 the section text (excerpted), the metadata carries the expert's and the judge's scores and
-rationales and the section's static facts. Vectors always come from our own embedder
+rationales and the section's static facts. Each dimension has a Chroma collection of its
+own, created with its first example, so a search queries only that collection and needs no
+metadata filter (Chroma's filtered query slows down with everything stored, whatever the
+dimension). Vectors always come from our own embedder
 (:func:`~memalign_nb.memory.embeddings.make_embeddings`) and are handed to Chroma, so
 Chroma's default embedding function, which downloads a model, is never called. Telemetry is
-off. With ``path`` the collection persists in that directory; without, it lives in memory
-under a unique name, so two in-memory memories (one per cross-validation fold, say) never
-see each other's entries even though Chroma shares one in-process system between them.
+off. With ``path`` the collections persist in that directory (a store written with one
+collection for all dimensions is split up when opened); without, they live in memory
+under a unique prefix, so two in-memory memories (one per cross-validation fold, say)
+never see each other's entries even though Chroma shares one in-process system between
+them.
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
+import re
+import threading
 import uuid
 import weakref
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memalign_nb.dimensions import check_score
 from memalign_nb.errors import MemoryDataError
 from memalign_nb.memory.embeddings import HashingEmbeddings, make_embeddings
-from memalign_nb.memory.guidelines import require_text
+from memalign_nb.memory.examples import Example, Neighbour, example_id
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from memalign_nb.feedback.model import Grade
-    from memalign_nb.judges.base import Judgment
-    from memalign_nb.sections.model import Section
-
 logger = logging.getLogger(__name__)
 
-EXCERPT_CHARS = 6000
-"""Default longest section text an :class:`Example` keeps (head and tail, middle elided)."""
-
-_NO_SCORE = -1  # Chroma metadata cannot hold None
-
-
-def excerpt(text: str, max_chars: int = EXCERPT_CHARS) -> str:
-    """``text`` cut to about ``max_chars``: its head and tail, with the middle elided.
-
-    The first two thirds of the budget keep the start (imports, loading, splitting), the
-    last third the end (training, evaluation); a marker says how much was left out.
-    """
-    if len(text) <= max_chars:
-        return text
-    head = text[: max_chars * 2 // 3]
-    tail = text[len(text) - max_chars // 3 :]
-    return f"{head}\n[... {len(text) - len(head) - len(tail)} characters omitted ...]\n{tail}"
-
-
-@dataclass(frozen=True)
-class Example:
-    """One graded (case, dimension) as episodic memory stores it.
-
-    Attributes
-    ----------
-    case_id : str
-        The graded notebook's case id.
-    dimension : str
-        The dimension graded.
-    text : str
-        The section text the grade is about, excerpted (see :func:`excerpt`).
-    expert_score : int
-        The expert (reference) score, 0-3.
-    rationale : str
-        The expert's reason.
-    judge_score : int or None
-        What the unaligned judge scored, None when unknown or when the judge failed.
-    judge_rationale : str
-        The judge's reason ("" when unknown).
-    facts : Mapping[str, object]
-        The section's static facts (flat, JSON-serialisable), as in
-        :attr:`memalign_nb.sections.model.Section.facts`.
-
-    Raises
-    ------
-    InvalidScoreError
-        A score is not an integer from 0 to 3.
-    MemoryDataError
-        An id is empty or the facts are not JSON-serialisable.
-    """
-
-    case_id: str
-    dimension: str
-    text: str
-    expert_score: int
-    rationale: str = ""
-    judge_score: int | None = None
-    judge_rationale: str = ""
-    facts: Mapping[str, Any] = field(default_factory=dict, hash=False)
-
-    def __post_init__(self) -> None:
-        where = f"example {self.dimension}::{self.case_id}"
-        require_text(self, where, ("case_id", "dimension"))
-        if not isinstance(self.text, str):
-            raise MemoryDataError(where, f"text must be a string, got {type(self.text).__name__}")
-        object.__setattr__(self, "expert_score", check_score(self.expert_score, where))
-        if self.judge_score is not None:
-            object.__setattr__(self, "judge_score", check_score(self.judge_score, where))
-        if not isinstance(self.facts, Mapping):
-            raise MemoryDataError(where, f"facts must be a mapping, got {type(self.facts)}")
-        try:
-            json.dumps(dict(self.facts))
-        except (TypeError, ValueError) as exc:
-            raise MemoryDataError(where, f"facts are not JSON-serialisable: {exc}") from None
-
-    @property
-    def id(self) -> str:
-        """The memory id, ``"{dimension}::{case_id}"``."""
-        return f"{self.dimension}::{self.case_id}"
-
-    @classmethod
-    def from_feedback(
-        cls,
-        section: Section,
-        grade: Grade,
-        judgment: Judgment | None = None,
-        *,
-        max_chars: int = EXCERPT_CHARS,
-    ) -> Example:
-        """The example for one human grade of one section.
-
-        Parameters
-        ----------
-        section : Section
-            The graded section (its text is excerpted, its facts kept).
-        grade : Grade
-            The expert's grade (a reference score: for several raters, pass their median).
-        judgment : Judgment, optional
-            The unaligned judge's verdict on the same item; a failed judgment counts as
-            unknown.
-        max_chars : int
-            Longest text kept.
-        """
-        where = f"example {grade.dimension}::{grade.case_id}"
-        if section.dimension != grade.dimension:
-            raise MemoryDataError(
-                where, f"section is for {section.dimension!r}, grade for {grade.dimension!r}"
-            )
-        if judgment is not None and (judgment.case_id, judgment.dimension) != grade.key:
-            raise MemoryDataError(
-                where, f"judgment is for {judgment.dimension}::{judgment.case_id}"
-            )
-        judged = judgment is not None and judgment.ok
-        return cls(
-            case_id=grade.case_id,
-            dimension=grade.dimension,
-            text=excerpt(section.text, max_chars),
-            expert_score=grade.score,
-            rationale=grade.rationale,
-            judge_score=judgment.score if judged else None,
-            judge_rationale=judgment.rationale if judged else "",
-            facts=dict(section.facts),
-        )
-
-    def to_metadata(self) -> dict[str, str | int]:
-        """The Chroma metadata of this example (no None values; facts as JSON)."""
-        return {
-            "case_id": self.case_id,
-            "dimension": self.dimension,
-            "expert_score": self.expert_score,
-            "rationale": self.rationale,
-            "judge_score": _NO_SCORE if self.judge_score is None else self.judge_score,
-            "judge_rationale": self.judge_rationale,
-            "facts": json.dumps(dict(self.facts), sort_keys=True),
-        }
-
-    @classmethod
-    def from_metadata(cls, text: str, metadata: Mapping[str, Any], where: str) -> Example:
-        """The inverse of :meth:`to_metadata`; ``where`` names the entry in errors."""
-        try:
-            facts = json.loads(metadata.get("facts") or "{}")
-            judge_score = metadata.get("judge_score", _NO_SCORE)
-            return cls(
-                case_id=metadata["case_id"],
-                dimension=metadata["dimension"],
-                text=text or "",
-                expert_score=metadata["expert_score"],
-                rationale=metadata.get("rationale", ""),
-                judge_score=None if judge_score == _NO_SCORE else judge_score,
-                judge_rationale=metadata.get("judge_rationale", ""),
-                facts=facts,
-            )
-        except (KeyError, ValueError, TypeError) as exc:
-            raise MemoryDataError(where, f"unreadable entry: {exc}") from None
-
-
-@dataclass(frozen=True)
-class Neighbour:
-    """A retrieved example and how similar it is to the query.
-
-    Attributes
-    ----------
-    example : Example
-        The stored example.
-    similarity : float
-        Cosine similarity of the query and the example's text, at most 1.
-    """
-
-    example: Example
-    similarity: float
+_VALID_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]")
+_IPV4 = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){3}")
+_HASH_CHARS = 16  # of a dimension's hashed collection name
+_MAX_PREFIX = 512 - 1 - _HASH_CHARS  # room for "-{hash}" within Chroma's 512 characters
 
 
 class EpisodicMemory:
-    """Graded examples in a Chroma collection, searched by embedding similarity.
+    """Graded examples in Chroma, one collection per dimension, searched by similarity.
 
     Parameters
     ----------
@@ -216,17 +51,23 @@ class EpisodicMemory:
         The embedder (see :func:`~memalign_nb.memory.embeddings.make_embeddings`); None is
         the local :class:`~memalign_nb.memory.embeddings.HashingEmbeddings`.
     path : str or Path, optional
-        A directory for a persistent collection (created if missing); reopening the same
+        A directory for persistent collections (created if missing); reopening the same
         directory with the same embedder finds the same examples. None keeps the memory
         in this process only.
     collection_name : str
-        The Chroma collection's name; an in-memory memory adds a unique suffix.
+        The prefix of the collections' names, ``"{collection_name}.{dimension}"`` (or
+        ``"{collection_name}-{hash}"`` for a dimension that makes no valid Chroma name);
+        an in-memory memory adds a unique suffix to it. A store that holds a collection
+        named exactly ``collection_name`` (all dimensions in one, as earlier versions
+        wrote) has its entries moved, vectors as stored, into per-dimension collections
+        when opened.
 
     Raises
     ------
     MemoryDataError
-        The directory cannot be opened as a Chroma store, or its collection was built with
-        a different embedder (its vectors would not be comparable).
+        The directory cannot be opened as a Chroma store, ``collection_name`` is not a
+        valid Chroma name, or a collection was built with a different embedder (its
+        vectors would not be comparable).
 
     Examples
     --------
@@ -246,49 +87,166 @@ class EpisodicMemory:
         self.path = path
         self.collection_name = collection_name
         self._embedder = make_embeddings(embeddings)
+        self._signature = _embedder_signature(self._embedder)
         self._where = str(path) if path is not None else "in-memory episodic memory"
-        self._client, self._collection = self._open()
+        self._prefix = collection_name if path is not None else (
+            f"{collection_name}-{uuid.uuid4().hex}")
+        self._collections: dict[str, Any] = {}  # by dimension
+        self._lock = threading.Lock()
+        self._client = self._connect()
+        if path is None:
+            finalizer = weakref.finalize(self, _drop_collections, self._client,
+                                         self._collections)
+            finalizer.atexit = False
+        else:
+            try:
+                self._migrate_legacy()
+                self._refresh()
+            except MemoryDataError:
+                raise
+            except Exception as exc:  # chromadb raises ValueError, ChromaError, OSError, ...
+                raise MemoryDataError(self._where, f"cannot read the Chroma store: {exc}") from exc
 
     def __repr__(self) -> str:
         place = f"path={str(self.path)!r}" if self.path is not None else "in memory"
         return f"EpisodicMemory({len(self)} examples, {place}, embedder={self._embedder!r})"
 
-    def _open(self) -> tuple[Any, Any]:
+    def _connect(self) -> Any:
+        """The Chroma client (telemetry off) of the directory, or the in-process one."""
         import chromadb
         from chromadb.config import Settings
 
-        settings = Settings(anonymized_telemetry=False)
-        signature = _embedder_signature(self._embedder)
-        try:
-            if self.path is None:
-                client = chromadb.EphemeralClient(settings=settings)
-                name = f"{self.collection_name}-{uuid.uuid4().hex}"
-            else:
-                Path(self.path).mkdir(parents=True, exist_ok=True)
-                client = chromadb.PersistentClient(path=str(self.path), settings=settings)
-                name = self.collection_name
-            collection = client.get_or_create_collection(
-                name,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedder": signature},
-                embedding_function=None,
-            )
-        except Exception as exc:  # chromadb raises ValueError, ChromaError, OSError, ...
-            raise MemoryDataError(self._where, f"cannot open the Chroma store: {exc}") from exc
-        stored = (collection.metadata or {}).get("embedder")
-        if stored is not None and stored != signature:
+        if not (_valid_name(self._prefix) and len(self._prefix) <= _MAX_PREFIX):
             raise MemoryDataError(
                 self._where,
-                f"collection {name!r} was built with embedder {stored}, not {signature}; "
-                "use the same embedder or another path",
+                f"collection name {self.collection_name!r} is not a valid Chroma name: "
+                f"3-{_MAX_PREFIX} characters of [a-zA-Z0-9._-], alphanumeric at both ends",
             )
+        settings = Settings(anonymized_telemetry=False)
+        try:
+            if self.path is None:
+                return chromadb.EphemeralClient(settings=settings)
+            Path(self.path).mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        except Exception as exc:  # chromadb raises ValueError, ChromaError, OSError, ...
+            raise MemoryDataError(self._where, f"cannot open the Chroma store: {exc}") from exc
+
+    def _name(self, dimension: str) -> str:
+        """The collection name of ``dimension``: readable when Chroma accepts it."""
+        readable = f"{self._prefix}.{dimension}"
+        if _valid_name(readable):
+            return readable
+        digest = hashlib.sha256(dimension.encode("utf-8")).hexdigest()[:_HASH_CHARS]
+        return f"{self._prefix}-{digest}"
+
+    def _checked(self, collection: Any) -> Any:
+        """``collection``, if its vectors come from our embedder."""
+        stored = (collection.metadata or {}).get("embedder")
+        if stored is not None and stored != self._signature:
+            raise MemoryDataError(
+                self._where,
+                f"collection {collection.name!r} was built with embedder {stored}, not "
+                f"{self._signature}; use the same embedder or another path",
+            )
+        return collection
+
+    def _collection(self, dimension: str, *, create: bool = False) -> Any:
+        """The collection of ``dimension``, created if ``create``, else None if missing."""
+        collection = self._collections.get(dimension)
+        if collection is not None:
+            return collection
+        if not create:
+            self._refresh()
+            return self._collections.get(dimension)
+        with self._lock:
+            if dimension not in self._collections:
+                try:
+                    collection = self._client.get_or_create_collection(
+                        self._name(dimension),
+                        configuration={"hnsw": {"space": "cosine"}},
+                        metadata={"embedder": self._signature, "dimension": dimension},
+                        embedding_function=None,
+                    )
+                except Exception as exc:  # chromadb raises ValueError, ChromaError, ...
+                    raise MemoryDataError(
+                        self._where, f"cannot open the collection of {dimension!r}: {exc}"
+                    ) from exc
+                self._collections[dimension] = self._checked(collection)
+            return self._collections[dimension]
+
+    def _refresh(self) -> None:
+        """Adopt the dimension collections of the store this memory does not know yet.
+
+        Another memory on the same directory may have added a dimension since; an
+        in-memory memory is the only writer of its own collections.
+        """
         if self.path is None:
-            finalizer = weakref.finalize(self, _drop_collection, client, name)
-            finalizer.atexit = False
-        return client, collection
+            return
+        listed = self._client.list_collections()
+        with self._lock:
+            for entry in listed:
+                dimension = (entry.metadata or {}).get("dimension")
+                if (isinstance(dimension, str) and dimension not in self._collections
+                        and entry.name == self._name(dimension)):
+                    collection = self._client.get_collection(entry.name, embedding_function=None)
+                    self._collections[dimension] = self._checked(collection)
+
+    def _selected(self, dimension: str | None) -> list[tuple[str, Any]]:
+        """(dimension, collection) of ``dimension`` (none if it has none), or of all."""
+        if dimension is not None:
+            collection = self._collection(dimension)
+            return [] if collection is None else [(dimension, collection)]
+        self._refresh()
+        return sorted(self._collections.items())
+
+    def _migrate_legacy(self) -> None:
+        """Move the entries of a one-collection store into per-dimension collections.
+
+        Entries keep their ids, documents, metadata and stored vectors (nothing is embedded
+        again); the old collection is deleted once every entry is in its new place, so an
+        interrupted move is simply redone on the next open.
+        """
+        if self._prefix not in {entry.name for entry in self._client.list_collections()}:
+            return
+        legacy = self._checked(
+            self._client.get_collection(self._prefix, embedding_function=None))
+        ids = legacy.get(include=[])["ids"]
+        batch = self._client.get_max_batch_size()
+        for start in range(0, len(ids), batch):
+            got = legacy.get(ids=ids[start:start + batch],
+                             include=["documents", "metadatas", "embeddings"])
+            dimensions = [(meta or {}).get("dimension") for meta in got["metadatas"]]
+            for id_, dimension in zip(got["ids"], dimensions, strict=True):
+                if not isinstance(dimension, str) or not dimension:
+                    raise MemoryDataError(self._where, f"entry {id_} has no dimension")
+            self._store(dimensions, got["ids"], got["embeddings"], got["documents"],
+                        got["metadatas"])
+        self._client.delete_collection(self._prefix)
+        logger.info("moved %d examples of %s into one collection per dimension",
+                    len(ids), self._where)
+
+    def _store(self, dimensions: Sequence[str], ids: Sequence[str], vectors: Sequence[Any],
+               docs: Sequence[str], metadatas: Sequence[Mapping[str, Any]]) -> None:
+        """Insert or replace entries (row ``i`` of each sequence is one), each in the
+        collection of its dimension, in batches Chroma accepts."""
+        rows: dict[str, list[int]] = {}
+        for row, dimension in enumerate(dimensions):
+            rows.setdefault(dimension, []).append(row)
+        batch = self._client.get_max_batch_size()
+        for dimension, picked in rows.items():
+            collection = self._collection(dimension, create=True)
+            for start in range(0, len(picked), batch):
+                chunk = picked[start:start + batch]
+                try:
+                    collection.upsert(ids=[ids[i] for i in chunk],
+                                      embeddings=[vectors[i] for i in chunk],
+                                      documents=[docs[i] for i in chunk],
+                                      metadatas=[metadatas[i] for i in chunk])
+                except Exception as exc:  # e.g. vectors of another length than before
+                    raise MemoryDataError(self._where, f"cannot store examples: {exc}") from exc
 
     def __len__(self) -> int:
-        return self._collection.count()
+        return sum(collection.count() for _, collection in self._selected(None))
 
     def add(self, examples: Iterable[Example]) -> None:
         """Insert or replace examples; an existing (case, dimension) is overwritten.
@@ -308,18 +266,8 @@ class EpisodicMemory:
         ids = list(by_id)
         docs = [by_id[i].text for i in ids]
         vectors = self._embedder.embed_documents(docs)
-        batch = self._client.get_max_batch_size()
-        for start in range(0, len(ids), batch):
-            stop = start + batch
-            try:
-                self._collection.upsert(
-                    ids=ids[start:stop],
-                    embeddings=vectors[start:stop],
-                    documents=docs[start:stop],
-                    metadatas=[by_id[i].to_metadata() for i in ids[start:stop]],
-                )
-            except Exception as exc:  # e.g. vectors of another length than the collection
-                raise MemoryDataError(self._where, f"cannot store examples: {exc}") from exc
+        self._store([by_id[i].dimension for i in ids], ids, vectors, docs,
+                    [by_id[i].to_metadata() for i in ids])
         logger.debug("stored %d examples in %s", len(ids), self._where)
 
     def remove(self, case_ids: Iterable[str]) -> int:
@@ -330,11 +278,15 @@ class EpisodicMemory:
         wanted = sorted({case_ids} if isinstance(case_ids, str) else set(case_ids))
         if not wanted:
             return 0
-        ids = self._collection.get(where={"case_id": {"$in": wanted}}, include=[])["ids"]
-        if ids:
-            self._collection.delete(ids=ids)
-        logger.debug("removed %d examples of %d cases", len(ids), len(wanted))
-        return len(ids)
+        removed = 0
+        for dimension, collection in self._selected(None):
+            ids = collection.get(ids=[example_id(dimension, c) for c in wanted],
+                                 include=[])["ids"]
+            if ids:
+                collection.delete(ids=ids)
+                removed += len(ids)
+        logger.debug("removed %d examples of %d cases", removed, len(wanted))
+        return removed
 
     def search(
         self,
@@ -344,6 +296,9 @@ class EpisodicMemory:
         exclude_case_id: str | None = None,
     ) -> list[Neighbour]:
         """The ``k`` stored examples of ``dimension`` most similar to ``text``.
+
+        Only the dimension's own collection is queried, without a metadata filter: one
+        extra neighbour is asked for when a case is excluded, and dropped here.
 
         Parameters
         ----------
@@ -361,15 +316,14 @@ class EpisodicMemory:
         list of Neighbour
             Most similar first (ties by id).
         """
-        if k <= 0 or self._collection.count() == 0:
+        collection = self._collection(dimension) if k > 0 else None
+        stored = collection.count() if collection is not None else 0
+        if stored == 0:
             return []
-        where: dict[str, Any] = {"dimension": dimension}
-        if exclude_case_id is not None:
-            where = {"$and": [where, {"case_id": {"$ne": exclude_case_id}}]}
-        result = self._collection.query(
+        excluded = None if exclude_case_id is None else example_id(dimension, exclude_case_id)
+        result = collection.query(
             query_embeddings=[self._embedder.embed_query(text)],
-            n_results=k,
-            where=where,
+            n_results=min(stored, k if excluded is None else k + 1),
             include=["documents", "metadatas", "distances"],
         )
         rows = sorted(
@@ -382,27 +336,32 @@ class EpisodicMemory:
             ),
             key=lambda row: (row[0], row[1]),
         )
+        kept = [row for row in rows if row[1] != excluded][:k]
         return [
             Neighbour(
                 Example.from_metadata(doc, meta, f"{self._where} entry {id_}"), float(1.0 - dist)
             )
-            for dist, id_, doc, meta in rows
+            for dist, id_, doc, meta in kept
         ]
 
     def case_ids(self, dimension: str | None = None) -> list[str]:
         """The case ids with at least one example (of ``dimension``, if given), sorted."""
-        where = {"dimension": dimension} if dimension is not None else None
-        metadatas = self._collection.get(where=where, include=["metadatas"])["metadatas"]
-        return sorted({meta["case_id"] for meta in metadatas})
+        return sorted({
+            meta["case_id"]
+            for _, collection in self._selected(dimension)
+            for meta in collection.get(include=["metadatas"])["metadatas"]
+        })
 
     def examples(self, dimension: str | None = None) -> list[Example]:
         """Every stored example (of ``dimension``, if given), sorted by dimension and case."""
-        where = {"dimension": dimension} if dimension is not None else None
-        got = self._collection.get(where=where, include=["documents", "metadatas"])
-        examples = [
-            Example.from_metadata(doc, meta, f"{self._where} entry {id_}")
-            for id_, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ]
+        examples = []
+        for _, collection in self._selected(dimension):
+            got = collection.get(include=["documents", "metadatas"])
+            examples += [
+                Example.from_metadata(doc, meta, f"{self._where} entry {id_}")
+                for id_, doc, meta in zip(got["ids"], got["documents"], got["metadatas"],
+                                          strict=True)
+            ]
         return sorted(examples, key=lambda e: (e.dimension, e.case_id))
 
     def vectors(self, dimension: str | None = None) -> dict[str, list[float]]:
@@ -411,10 +370,18 @@ class EpisodicMemory:
         These are the vectors :meth:`search` compares queries with, so a caller can rank
         stored examples against each other without embedding their texts again.
         """
-        where = {"dimension": dimension} if dimension is not None else None
-        got = self._collection.get(where=where, include=["embeddings"])
-        return {id_: [float(x) for x in vector]
-                for id_, vector in zip(got["ids"], got["embeddings"], strict=True)}
+        vectors = {}
+        for _, collection in self._selected(dimension):
+            got = collection.get(include=["embeddings"])
+            vectors |= {id_: [float(x) for x in vector]
+                        for id_, vector in zip(got["ids"], got["embeddings"], strict=True)}
+        return vectors
+
+
+def _valid_name(name: str) -> bool:
+    """Whether Chroma accepts ``name`` as a collection name."""
+    return (_VALID_NAME.fullmatch(name) is not None and ".." not in name
+            and _IPV4.fullmatch(name) is None)
 
 
 def _embedder_signature(embedder: Embeddings) -> str:
@@ -426,9 +393,10 @@ def _embedder_signature(embedder: Embeddings) -> str:
     return f"{name}({model})" if model else name
 
 
-def _drop_collection(client: Any, name: str) -> None:
-    """Delete an in-memory collection once its memory is garbage-collected."""
-    try:
-        client.delete_collection(name)
-    except Exception:  # the shared system may already be torn down; nothing to free then
-        logger.debug("in-memory collection %s was already gone", name)
+def _drop_collections(client: Any, collections: Mapping[str, Any]) -> None:
+    """Delete the collections of an in-memory memory once it is garbage-collected."""
+    for collection in list(collections.values()):
+        try:
+            client.delete_collection(collection.name)
+        except Exception:  # the shared system may already be torn down; nothing to free
+            logger.debug("in-memory collection %s was already gone", collection.name)

@@ -26,14 +26,14 @@ from typing import Any
 
 from memalign_nb.dimensions import check_score
 from memalign_nb.errors import MemoryDataError
-from memalign_nb.memory.episodic import Example
+from memalign_nb.memory.examples import Example
 from memalign_nb.memory.guidelines import Guideline, order_dimensions
 
 logger = logging.getLogger(__name__)
 
 RuleItem = tuple[str, str, Mapping[str, Any], int, "int | None"]
 """A graded item for :func:`learn_rules`: (case_id, dimension, facts, expert_score,
-judge_score or None). An :class:`~memalign_nb.memory.episodic.Example` works as well."""
+judge_score or None). An :class:`~memalign_nb.memory.examples.Example` works as well."""
 
 
 @dataclass(frozen=True)
