@@ -381,3 +381,87 @@ def test_sectioned_notebook_scores_3_and_unnarrated_one_scores_lower():
     assert judge(case(*cells), "cell_organization").score == 3
     bare = judge(case(HEAD, XY, SPLIT, FIT), "cell_organization")
     assert bare.score == 2 and bare.metadata["facts"]["headers"] == 0
+
+
+# -- faults found by the facts added for the study's misses ---------------------------------
+NEW_DATA = 'test = pd.read_csv("test.csv")\nX_new = test.copy()\nX_new = add_features(X_new)'
+PROMPT = "Predict the outcome for the rows in test.csv and write a submission."
+
+
+def test_model_use_refitting_a_column_transformer_on_new_data_scores_1():
+    c = case(HEAD + "\nfrom sklearn.compose import ColumnTransformer\n"
+             "from sklearn.pipeline import Pipeline", XY, SPLIT,
+             "prep = ColumnTransformer([('num', StandardScaler(), cols)])\n"
+             "pipe = Pipeline([('prep', prep), ('m', RandomForestClassifier())])\n"
+             "pipe.fit(X_train, y_train)", NEW_DATA,
+             "X_new = prep.fit_transform(X_new)\npreds = pipe.named_steps['m'].predict(X_new)\n"
+             "pd.DataFrame({'p': preds}).to_csv('out.csv')", prompt=PROMPT)
+    j = judge(c, "model_use")
+    assert j.score == 1 and j.metadata["facts"]["transform_refit_on_test"]
+    assert "StandardScaler in cell 5 refits preprocessing" in j.rationale
+
+
+def test_model_use_get_dummies_of_new_data_unaligned_scores_1_though_validation_is_aligned():
+    c = case(HEAD, XY, SPLIT,
+             "X_train = pd.get_dummies(X_train)\n"
+             "X_test = pd.get_dummies(X_test).reindex(columns=X_train.columns, fill_value=0)",
+             FIT, 'test = pd.read_csv("test.csv")\nX_new = pd.get_dummies(test)\n'
+             "preds = model.predict(X_new)", prompt=PROMPT)
+    j = judge(c, "model_use")
+    assert j.score == 1 and "get_dummies in cell 5 encodes the new data" in j.rationale
+
+
+def test_model_use_new_data_through_a_function_reusing_fitted_values_scores_3():
+    prepare = ("def prepare(frame):\n    frame = frame.fillna(fill_values)\n"
+               "    return pd.get_dummies(frame).reindex(columns=X_train.columns, fill_value=0)")
+    c = case(HEAD, XY, SPLIT, "fill_values = X_train.median()", FIT, prepare,
+             'test = pd.read_csv("test.csv")\nX_new = prepare(test)\npreds = model.predict(X_new)\n'
+             "pd.DataFrame({'p': preds}).to_csv('out.csv')", prompt=PROMPT)
+    j = judge(c, "model_use")
+    assert j.score == 3 and j.metadata["facts"]["predicts_through_function"]
+    refits = prepare.replace("fillna(fill_values)", "fillna(frame.median())")
+    c2 = case(*[cell.source for cell in c.notebook.cells[:5]], refits,
+              c.notebook.cells[6].source, prompt=PROMPT)
+    assert judge(c2, "model_use").score < 3
+
+
+def test_data_imputation_imputer_fitted_before_a_date_mask_split_scores_1():
+    c = case(HEAD, "imputer = SimpleImputer(strategy='median')\n"
+             "df[cols] = imputer.fit_transform(df[cols])",
+             "X = df[cols]\ny = df['sales']\nis_train = df['date'] <= cutoff\n"
+             "X_train, X_valid = X[is_train], X[~is_train]",
+             "model = RandomForestClassifier(random_state=0)\nmodel.fit(X_train, y[is_train])")
+    j = judge(c, "data_imputation")
+    assert j.score == 1 and "SimpleImputer in cell 1 learns fill values before date_mask" \
+        in j.rationale
+
+
+SCORED = (HEAD + "\nfrom sklearn.dummy import DummyClassifier", XY, SPLIT, FIT,
+          "baseline = DummyClassifier().fit(X_train, y_train)")
+
+
+def test_metrics_accuracy_alone_on_a_rare_event_prompt_scores_1():
+    c = case(*SCORED, "print(accuracy_score(y_test, model.predict(X_test)))\n"
+             "mlflow.log_metric('auc', roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))",
+             prompt="How well can fraud be detected in these card transactions?",
+             task_type="classification")
+    j = judge(c, "metrics_evaluation")
+    assert j.score == 1 and j.metadata["facts"]["accuracy_only"]
+    assert "rare event" in j.rationale
+    churn = case(*[cell.source for cell in c.notebook.cells],
+                 prompt="Which customers will churn?", task_type="classification")
+    assert judge(churn, "metrics_evaluation").score == 2
+
+
+def test_metrics_need_the_baseline_scored_and_two_held_out_metrics_for_3():
+    shown = ("pred = model.predict(X_test)\nprint(f1_score(y_test, pred))\n"
+             "print(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))")
+    unscored = judge(case(*SCORED, shown, task_type="classification"), "metrics_evaluation")
+    assert unscored.score == 2 and "never scored" in unscored.rationale
+    scored = judge(case(*SCORED, shown + "\nprint(f1_score(y_test, baseline.predict(X_test)))",
+                        task_type="classification"), "metrics_evaluation")
+    assert scored.score == 3 and scored.metadata["facts"]["baseline_compared"]
+    single = judge(case(*SCORED, "print(f1_score(y_test, model.predict(X_test)))\n"
+                        "print(f1_score(y_test, baseline.predict(X_test)))",
+                        task_type="classification"), "metrics_evaluation")
+    assert single.score == 2 and "a single metric for the held-out rows" in single.rationale

@@ -85,3 +85,85 @@ def test_imports_names_and_seeds():
     assert scanner.star_import
     assert [e.name for e in kinds(scanner, "seed")] == ["numpy.random.seed", "random_state=7"]
     assert [e.name for e in kinds(scanner, "metric")] == ["accuracy_score"]
+
+
+def test_rebinding_a_variable_from_itself_keeps_its_role_and_column_names_give_none():
+    scanner = scan(
+        "import pandas as pd\nfrom sklearn.preprocessing import StandardScaler\n"
+        'test = pd.read_csv("test.csv")\nX_new = test.copy()\nX_new = add_features(X_new)',
+        "X_new = X_new.reindex(columns=X_train.columns, fill_value=0)\n"
+        "X_new = StandardScaler().fit_transform(X_new)")
+    assert scanner.roles["X_new"] == "test"
+    (scaler,) = kinds(scanner, "transform")
+    assert scaler.data == "test"
+
+
+def test_a_boolean_mask_cut_from_a_train_named_frame_is_a_split():
+    scanner = scan(
+        "import pandas as pd\ntrain_df = pd.read_csv('sales.csv')",
+        "X = train_df[cols]\nis_train = train_df['date'] <= cutoff\n"
+        "X_train, X_valid = X[is_train], X[~is_train]")
+    (split,) = kinds(scanner, "split")
+    assert (split.name, split.group, split.variable) == ("date_mask", "date", "X_valid")
+    other = scan("import pandas as pd\ndf = pd.read_csv('a.csv')",
+                 "keep = df['price'] > 0\nX_train, X_test = X[keep], X[~keep]")
+    assert {e.name for e in kinds(other, "split")} == {"mask"}
+
+
+def test_cutting_a_concat_of_train_and_test_apart_again_is_no_split():
+    scanner = scan(
+        "import pandas as pd\ndata = pd.read_csv('a.csv')\ntest = pd.read_csv('test.csv')",
+        "full = pd.concat([data, test])\n"
+        "data, test = full[full['date'] <= c], full[full['date'] > c]")
+    assert kinds(scanner, "split") == []
+    assert scanner.roles["full"] == "full" and scanner.roles["test"] == "test"
+
+
+def test_metrics_only_logged_or_scoring_a_baseline_are_flagged():
+    scanner = scan(
+        "import mlflow\nfrom sklearn.dummy import DummyClassifier\n"
+        "from sklearn.metrics import accuracy_score, roc_auc_score",
+        "baseline = DummyClassifier().fit(X_train, y_train)\n"
+        "print(accuracy_score(y_test, model.predict(X_test)))\n"
+        "print(accuracy_score(y_test, baseline.predict(X_test)))\n"
+        'print("naive:", accuracy_score(y_test, y_test.shift(1)))\n'
+        'mlflow.log_metric("auc", roc_auc_score(y_test, p))')
+    flags = [sorted(e.flags) for e in kinds(scanner, "metric")]
+    assert flags == [[], ["baseline"], ["baseline"], ["logged"]]
+
+
+def test_baselines_among_candidates_flag_their_cross_validation_but_not_picked_models():
+    scanner = scan(
+        "from sklearn.dummy import DummyRegressor\n"
+        "from sklearn.model_selection import cross_val_score",
+        'models = {"base": DummyRegressor(), "rf": RandomForestRegressor()}\n'
+        "for name, m in models.items():\n    s = cross_val_score(m, X, y, scoring='r2')\n"
+        'best = models["rf"]\nbest.fit(X, y)\nbest.score(X_test, y_test)')
+    cv, score = kinds(scanner, "metric")
+    assert "baseline" in cv.flags and "baseline" not in score.flags
+
+
+def test_a_preprocessing_only_column_transformer_marks_its_transformers():
+    scanner = scan(
+        "from sklearn.compose import ColumnTransformer\n"
+        "from sklearn.preprocessing import StandardScaler\nfrom sklearn.pipeline import Pipeline\n"
+        "from sklearn.linear_model import Ridge",
+        "prep = ColumnTransformer([('num', StandardScaler(), cols)])\n"
+        "model = Pipeline([('prep', prep), ('m', Ridge())]).fit(X_train, y_train)\n"
+        "Z = prep.fit_transform(X_test)")
+    first, second = kinds(scanner, "transform")
+    assert "preprocessor" not in first.flags
+    assert {"in_pipeline", "preprocessor"} <= second.flags and second.data == "test"
+
+
+def test_predictions_on_the_output_of_a_function_that_refits_nothing_are_prepared():
+    scanner = scan(
+        "import pandas as pd\ntest = pd.read_csv('test.csv')",
+        "def prepare(frame):\n    frame = frame.copy()\n"
+        "    frame[c] = frame[c].map(encodings[c])\n    return frame[cols]\n"
+        "def refit(frame):\n    return frame.fillna(frame.median())",
+        "model.fit(X_train, y_train)\nX_new = prepare(test)\np = model.predict(X_new)\n"
+        "X_other = refit(test)\nq = model.predict(X_other)")
+    assert scanner.functions == {"prepare": True, "refit": False}
+    first, second = kinds(scanner, "predict")
+    assert "prepared" in first.flags and "prepared" not in second.flags

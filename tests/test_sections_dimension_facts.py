@@ -88,3 +88,23 @@ def test_mlflow_signature_needs_log_model_arguments():
     assert facts(signed).for_dimension("mlflow_logging")["model_signature"]
     autolog = facts(Event("mlflow", "autolog", 1, 1)).for_dimension("mlflow_logging")
     assert autolog["model_logged"] and not autolog["mlflow_without_model"]
+
+
+def test_preprocessor_refits_count_and_metrics_logged_only_do_not():
+    prep = Event("transform", "StandardScaler", 9, 1, "test", "scaler",
+                 flags=frozenset({"in_pipeline", "preprocessor"}))
+    inside = Event("transform", "StandardScaler", 8, 1, "test", "scaler",
+                   flags=frozenset({"in_pipeline"}))
+    assert facts(SPLIT, inside).for_dimension("model_use")["transform_refit_on_test"] is False
+    assert facts(SPLIT, prep).for_dimension("model_use")["transform_refit_on_test"] is True
+    acc = Event("metric", "accuracy_score", 5, 1, "test", "classification")
+    auc = Event("metric", "roc_auc_score", 5, 2, "test", "classification",
+                flags=frozenset({"logged"}))
+    base = Event("metric", "accuracy_score", 5, 3, "test", "classification",
+                 flags=frozenset({"baseline"}))
+    got = facts(SPLIT, acc, auc, base).for_dimension("metrics_evaluation")
+    assert got["accuracy_only"] and not got["imbalance_aware_metrics"]
+    assert got["reported_metrics"] == ["accuracy_score"] and got["baseline_compared"]
+    assert got["heldout_reported_metrics"] == 1
+    only_logged = facts(SPLIT, auc).for_dimension("metrics_evaluation")
+    assert only_logged["imbalance_aware_metrics"] and not only_logged["baseline_compared"]

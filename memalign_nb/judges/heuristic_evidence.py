@@ -55,6 +55,10 @@ _TRACKING = re.compile(r"\bmlflow\b|\btrack(?:ed|ing)?\b|\bexperiments?\b|\bdata
 _NO_TRACKING = re.compile(r"\bno (?:need to )?(?:tracking|track|mlflow)\b"
                           r"|\b(?:quick|one-off|throwaway)\b", re.I)
 _FORECAST = re.compile(r"\bforecast", re.I)
+_RARE_POSITIVE = re.compile(
+    r"\bfraud|\bdefault(?:s|ed|ing)?\b(?!\s+(?:settings?|param|values?|config|hyper))"
+    r"|\banomal|\bintrusion|\brare\b|\bimbalanc|\bchargeback|\bfailures?\b|\bdefects?\b",
+    re.I)
 
 _NAN_ERROR = re.compile(r"Input\s+(?:\w+\s+)?contains\s+NaN|NaNs?\s+(?:values\s+)?(?:are|is)\s+"
                         r"not\s+(?:allowed|supported)", re.I)
@@ -99,12 +103,16 @@ class Task:
         Whether the prompt asks for predictions on new data; None when it does not say.
     tracking_expected : bool
         Whether experiment tracking is expected.
+    rare_positive : bool
+        Whether the prompt names a rare-event target (fraud, default, anomalies,
+        failures, an imbalanced label), where accuracy alone says nothing.
     """
 
     task_type: str
     task_source: str
     asks_predictions: bool | None
     tracking_expected: bool
+    rare_positive: bool = False
 
 
 def read_task(case: Case, facts: NotebookFacts, tracking_expected: bool) -> Task:
@@ -144,7 +152,8 @@ def read_task(case: Case, facts: NotebookFacts, tracking_expected: bool) -> Task
         expected = True
     elif _NO_TRACKING.search(prompt):
         expected = False
-    return Task(task_type, source, asks, expected)
+    rare = task_type in ("classification", "unknown") and bool(_RARE_POSITIVE.search(prompt))
+    return Task(task_type, source, asks, expected, rare)
 
 
 class Evidence:
@@ -433,11 +442,12 @@ def target_encoding_cell(ev: Evidence) -> int | None:
     return None
 
 
-def dummies_aligned(ev: Evidence) -> bool:
+def dummies_aligned(ev: Evidence, event: Event | None = None) -> bool:
     """Whether held-out ``get_dummies`` output is reindexed or aligned to the training
-    columns (on its line or later in its cell)."""
-    return any(re.search(r"\.(?:reindex|align)\(", ev.rest_of_cell(e))
-               for e in ev.facts.of("transform") if e.name == "get_dummies" and e.data == TEST)
+    columns (on its line or later in its cell): that of ``event``, else any of them."""
+    events = [event] if event is not None else [
+        e for e in ev.facts.of("transform") if e.name == "get_dummies" and e.data == TEST]
+    return any(re.search(r"\.(?:reindex|align)\(", ev.rest_of_cell(e)) for e in events)
 
 
 def argument_role(ev: Evidence, event: Event) -> str | None:

@@ -31,7 +31,9 @@ from memalign_nb.judges.heuristic_evidence import (
     first,
     split_name,
 )
-from memalign_nb.sections.events import FULL, TEST, TRAIN, Event
+from memalign_nb.judges.heuristic_rules_eval import metrics_evaluation, model_use
+from memalign_nb.sections.dimension_facts import loose
+from memalign_nb.sections.events import FULL, TEST, Event
 
 logger = logging.getLogger(__name__)
 
@@ -46,16 +48,16 @@ DEAD_PACKAGES = frozenset({"sklearn"})
 def _leaks(ev: Evidence, events: list[Event], what: str, prefix: str, f: Finder) -> None:
     """Findings for training-time transforms fitted before the split, on all rows or on
     held-out rows (pipelines excepted)."""
-    loose = [e for e in read.training_time(ev, events) if "in_pipeline" not in e.flags]
-    before = first(loose, lambda e: "before_split" in e.flags and e.data != TEST)
+    fitted = loose(read.training_time(ev, events))
+    before = first(fitted, lambda e: "before_split" in e.flags and e.data != TEST)
     if before and f.get(f"{prefix}_fit_before_split"):
         f.add(f"{describe(before)} {what} before {split_name(ev.facts)}",
               **{f"{prefix}_fit_before_split": True})
-    full = first(loose, lambda e: e.data == FULL)
+    full = first(fitted, lambda e: e.data == FULL)
     if full and full is not before and f.get(f"{prefix}_fit_on_full_data"):
         f.add(f"{describe(full)} {what} on all rows, held-out rows included",
               **{f"{prefix}_fit_on_full_data": True})
-    test = first(loose, lambda e: e.data == TEST)
+    test = first(fitted, lambda e: e.data == TEST)
     if test and f.get(f"{prefix}_fit_on_test"):
         f.add(f"{describe(test)} {what} on held-out rows", **{f"{prefix}_fit_on_test": True})
 
@@ -326,125 +328,6 @@ def model_training(ev: Evidence) -> Verdict:
     absent = {key: label for key, (label, ok) in good.items() if not ok}
     f.add(f"without {', '.join(absent.values())}", **dict.fromkeys(absent, False))
     return f.verdict(2, "plain")
-
-
-def model_use(ev: Evidence) -> Verdict:
-    """0: no predictions asked; 1: refit at inference, mismatched columns, predictions on
-    training rows or none; 3: a pipeline or saved model predicts and outputs are written."""
-    f = Finder(ev, "model_use")
-    facts, asks = ev.facts, ev.task.asks_predictions
-    uses = f.get("predicts_on_heldout") or f.get("loads_saved_model") or f.get("writes_outputs")
-    if asks is False or (asks is None and not uses):
-        f.add("the prompt asks for no predictions on new data" if asks is False else
-              "no prompt asks for predictions and the notebook makes none on new data",
-              asks_predictions=asks, predicts_on_heldout=f.get("predicts_on_heldout"))
-        return f.verdict(0, "not_requested")
-    fits = facts.of("fit")
-    if f.get("model_refit_on_test"):
-        f.add(f"{describe(first(fits, lambda e: e.data == TEST))} refits the model on new data",
-              model_refit_on_test=True)
-    refit = first(facts.of("transform"), lambda e: e.data == TEST and "in_pipeline" not in
-                   e.flags and e.name not in STATELESS_TRANSFORMS
-                   and not read.fill_from_other_frame(ev, e))
-    if refit and f.get("transform_refit_on_test"):
-        f.add(f"{describe(refit)} refits preprocessing on new data", transform_refit_on_test=True)
-    dummies = first(facts.of("transform"), lambda e: e.name == "get_dummies"
-                     and e.data == TEST)
-    if dummies and not read.dummies_aligned(ev):
-        f.add(f"{describe(dummies)} encodes the new data on its own, so its columns can differ "
-              "from training", get_dummies_on_new_data=True, columns_aligned=False)
-    final = read.final_prediction(ev)
-    if f.get("only_predicts_on_training_data"):
-        f.add("every prediction is on the training rows", only_predicts_on_training_data=True)
-    elif final and final.data == TRAIN and read.argument_role(ev, final) == TRAIN:
-        f.add(f"the predictions written out ({describe(final)}) are on the training rows",
-              final_predictions_on_training_data=True)
-    elif not f.get("predictions") and not f.get("loads_saved_model"):
-        f.add("the task asks for predictions but the notebook makes none", predictions=0)
-    elif not fits and not f.get("loads_saved_model"):
-        f.add("predictions come from a model never fitted or loaded in the notebook",
-              predicts_without_fit=f.get("predicts_without_fit"))
-    if f.reasons:
-        return f.verdict(1, "wrong_use")
-    consistent = f.get("predicts_with_pipeline") or f.get("loads_saved_model")
-    how = ("the fitted pipeline predicts" if f.get("predicts_with_pipeline") else
-           "the saved model is loaded and predicts")
-    if consistent and f.get("writes_outputs"):
-        f.add(f"{how} on new data; outputs written",
-              predicts_with_pipeline=f.get("predicts_with_pipeline"),
-              loads_saved_model=f.get("loads_saved_model"), writes_outputs=True)
-        return f.verdict(3, "consistent")
-    if consistent:
-        f.add(f"{how}, but nothing is written out",
-              predicts_with_pipeline=f.get("predicts_with_pipeline"), writes_outputs=False)
-    else:
-        f.add("the fitted model predicts on new data with preprocessing repeated by hand "
-              "(no pipeline)", predicts_with_pipeline=False,
-              model_reused_for_predictions=f.get("model_reused_for_predictions"))
-        if not f.get("writes_outputs"):
-            f.add("predictions are not written out", writes_outputs=False)
-    return f.verdict(2, "ad_hoc")
-
-
-def _metric_faults(ev: Evidence, f: Finder, metrics: list[str]) -> None:
-    task = ev.task.task_type
-    shown = read.displayed_metrics(ev)
-    if f.get("only_training_metrics"):
-        f.add(f"{', '.join(metrics)} computed on training rows only",
-              only_training_metrics=True)
-    elif shown and all(e.data == TRAIN for e in shown):
-        f.add(f"the reported {describe(shown[0])} is computed on training rows (held-out metrics "
-              "only go to MLflow)", training_metrics=f.get("training_metrics"))
-    families = set(f.get("metric_families")) - {"other"}
-    if task == "classification" and families and "classification" not in families:
-        f.add(f"{'/'.join(sorted(families))} metrics for a classification task",
-              metric_families=sorted(families), task_type=task)
-    elif task in ("regression", "forecasting") and families == {"classification"}:
-        f.add(f"classification metrics for a {task} task", metric_families=sorted(families),
-              task_type=task)
-    elif task == "unknown" and f.get("metric_task_mismatch"):
-        f.add("metrics of another family than the task", metric_task_mismatch=True)
-    if f.get("full_data_metrics") and not f.get("heldout_metrics") and not f.get("cv_metrics"):
-        f.add("metrics computed on all rows, training rows included",
-              full_data_metrics=f.get("full_data_metrics"), heldout_metrics=0)
-    if wrong := read.mislabelled_metric(ev):
-        label, call, cell = wrong
-        f.add(f"cell {cell} prints {call} under the label {label!r}", mislabelled_metric=call)
-    share, cell = read.minority_share(ev)
-    if (task == "classification" and share is not None and share < read.IMBALANCED_SHARE
-            and not f.get("imbalance_aware_metrics")):
-        f.add(f"accuracy-style metrics only, though the output of cell {cell} shows the "
-              f"smallest class at {share:.1%}", imbalance_aware_metrics=False,
-              minority_share=share)
-
-
-def metrics_evaluation(ev: Evidence) -> Verdict:
-    """1: no metric, training-only, wrong-task, mislabelled or accuracy on an imbalanced
-    target; 3: several held-out metrics suited to the task and a baseline; else 2."""
-    f = Finder(ev, "metrics_evaluation")
-    metrics, task = f.get("metrics"), ev.task.task_type
-    if not metrics:
-        f.add("no metric is computed", metrics=[])
-        return f.verdict(1, "none")
-    _metric_faults(ev, f, metrics)
-    if f.reasons:
-        return f.verdict(1, "misleading")
-    heldout, cv = f.get("heldout_metrics"), f.get("cv_metrics")
-    suited = task != "classification" or f.get("imbalance_aware_metrics")
-    if (heldout or cv) and len(metrics) >= 2 and f.get("baseline_present") and suited:
-        f.add(f"{', '.join(metrics)} on held-out data, compared with a baseline",
-              metrics=metrics, heldout_metrics=heldout, cv_metrics=cv, baseline_present=True)
-        return f.verdict(3, "complete")
-    f.add(f"{', '.join(metrics)} on {'held-out data' if heldout or cv else 'rows of unknown role'}",
-          metrics=metrics, heldout_metrics=heldout, cv_metrics=cv)
-    if len(metrics) < 2:
-        f.add("a single metric")
-    if not f.get("baseline_present"):
-        f.add("no baseline to compare with", baseline_present=False)
-    if not suited:
-        f.add("no F1, ROC-AUC or PR-AUC for a classification task",
-              imbalance_aware_metrics=False)
-    return f.verdict(2, "incomplete")
 
 
 _TRACKED = {"experiment_set": "experiment set", "params_logged": "params",

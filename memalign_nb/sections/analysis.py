@@ -15,13 +15,12 @@ from __future__ import annotations
 import ast
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 
 from memalign_nb.sections import apis, deprecations
+from memalign_nb.sections.calls import FUNCTION_HANDLERS, CallRecorder
 from memalign_nb.sections.deprecations import DeprecatedUse
 from memalign_nb.sections.events import (
-    CV,
     FULL,
     TEST,
     TRAIN,
@@ -34,17 +33,16 @@ from memalign_nb.sections.events import (
     path_role,
     statistic,
     string_constants,
-    subscript_column,
     target_column,
     var_name,
 )
-from memalign_nb.sections.symbols import ObjectInfo, SymbolTable, manual_split
+from memalign_nb.sections.symbols import ObjectInfo, manual_split
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
-class Scanner(SymbolTable):
+class Scanner(CallRecorder):
     """Walks parsed cells in order and records :class:`Event` objects.
 
     Call :meth:`scan` once per parsed code cell, in notebook order, then read the
@@ -62,16 +60,20 @@ class Scanner(SymbolTable):
         Column name -> weight of the evidence that it is the target.
     target_vars : set of str
         Variables that hold the target (``y``, ``y_train``).
+    functions : dict
+        User functions -> whether they refit nothing on their input (reusing fitted
+        values: ``def prepare(frame): ... frame[c].map(encodings[c])``).
+    prepared : set of str
+        Variables holding the output of such a function (``X_new = prepare(test)``).
     cell : int
         The cell being scanned.
     """
 
-    events: list[Event] = field(default_factory=list)
     imports: list[ImportedName] = field(default_factory=list)
     deprecated: list[DeprecatedUse] = field(default_factory=list)
-    target_candidates: Counter = field(default_factory=Counter)
     target_vars: set[str] = field(default_factory=set)
-    cell: int = 0
+    functions: dict[str, bool] = field(default_factory=dict)
+    prepared: set[str] = field(default_factory=set)
 
     def scan(self, cell: int, tree: ast.Module) -> None:
         """Record the events of one parsed code cell (cells must come in order)."""
@@ -97,11 +99,14 @@ class Scanner(SymbolTable):
             self._body(node.body + node.orelse)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             self.bound.add(node.name)
+            start = len(self.events)
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.stmt):
                     self._stmt(child)
                 else:
                     self._exprs(child)
+            if not isinstance(node, ast.ClassDef):
+                self.functions[node.name] = _refits_nothing(self.events[start:], node)
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.stmt):
@@ -165,9 +170,18 @@ class Scanner(SymbolTable):
             return
         name = target.id
         self.bound.add(name)
-        for table in (self.roles, self.objects, self.fits):
+        # read the value before forgetting the name: ``X = f(X)`` keeps X's role and frame
+        role, frame = self.role(value), self.makes_frame(value)
+        joined = self.joins(value)
+        self.note_baseline(name, value)
+        if isinstance(value, ast.Call) and self.functions.get(var_name(value.func)):
+            self.prepared.add(name)
+        else:
+            self.prepared.discard(name)
+        for table in (self.roles, self.objects, self.fits, self.masks):
             table.pop(name, None)
         self.frames.discard(name)
+        self.rejoined.discard(name)
         obj = self.object_of(value)
         if obj is not None:
             self.objects[name] = obj
@@ -186,7 +200,7 @@ class Scanner(SymbolTable):
             self.fits[name] = [(self.cell, UNKNOWN)]
             self.events.append(Event("model_load", last_name(value.func), self.cell, value.lineno))
             return
-        self._bind_data(name, value)
+        self._bind_data(name, value, role, frame, joined)
 
     def _bind_many(self, targets: list[ast.expr], value: ast.expr) -> None:
         if isinstance(value, ast.Call) and last_name(value.func) == "train_test_split":
@@ -194,6 +208,7 @@ class Scanner(SymbolTable):
                 if isinstance(target, ast.Name):
                     self.bound.add(target.id)
                     self.roles[target.id] = TEST if i % 2 else TRAIN
+                    self.baselines.discard(target.id)
                     self.note_frame(target.id, value)
             return
         values = value.elts if isinstance(value, ast.Tuple | ast.List) else None
@@ -205,18 +220,29 @@ class Scanner(SymbolTable):
             elif isinstance(target, ast.Name):
                 self.bound.add(target.id)
                 self.roles.pop(target.id, None)
+                self.note_baseline(target.id, value)  # for _, model in candidates.items()
                 role = name_role(target.id)
                 if role:
                     self.roles[target.id] = role
             else:
                 self._bind_many(getattr(target, "elts", []), value)
 
-    def _bind_data(self, name: str, value: ast.expr) -> None:
+    def _bind_data(self, name: str, value: ast.expr, computed: str | None,
+                   frame: bool, joined: bool) -> None:
+        """``name = value`` for data: its role (``computed``: the value's, read before the
+        name was rebound), a split by hand, the target, a boolean row mask."""
         named = name_role(name)
-        computed = self.role(value)
         split = None
-        if named in (TRAIN, TEST) and computed not in (TRAIN, TEST):
-            split = manual_split(value)
+        # held-out rows carved by hand out of all rows, or out of a frame named "train"
+        # (the labelled data of a Kaggle-style train.csv: X_valid = X[~is_train]); cutting
+        # a concat of train and test apart again (after shared lags) splits nothing off
+        if joined and named in (TRAIN, TEST):
+            pass
+        elif (named in (TRAIN, TEST) and computed not in (TRAIN, TEST)) or (
+                named == TEST and computed == TRAIN):
+            split = manual_split(value, self.masks)
+        elif joined and manual_split(value, self.masks) is None:
+            self.rejoined.add(name)
         if split is not None:
             kind, flags = split
             group = {"date_mask": "date", "slice": "ordered"}.get(kind, "random")
@@ -227,7 +253,9 @@ class Scanner(SymbolTable):
             role = path_role(value) or FULL
         if role is not None:
             self.roles[name] = role
-        self.note_frame(name, value)
+        if frame:
+            self.frames.add(name)
+        self.note_mask(name, value)
         column, weight = target_column(name, value)
         if column:
             self.target_candidates[column] += weight
@@ -278,6 +306,7 @@ class Scanner(SymbolTable):
         func, line = node.func, node.lineno
         last = last_name(func)
         path = self.path(func) or last
+        self.mark_nested(node, last)
         for kw in node.keywords:
             value = kw.value.value if isinstance(kw.value, ast.Constant) else None
             entry = deprecations.match_keyword(last, kw.arg or "", value)
@@ -301,14 +330,15 @@ class Scanner(SymbolTable):
         owner = self.objects.get(var_name(func.value)) if isinstance(func, ast.Attribute) else None
         if path.startswith("mlflow.") or (owner is not None and owner.kind == "client"):
             self._mlflow(node, last, line)
-        handler = _FUNCTION_HANDLERS.get(last) or _FUNCTION_HANDLERS.get(path)
+        handler = FUNCTION_HANDLERS.get(last) or FUNCTION_HANDLERS.get(path)
         if handler is not None:
             handler(self, node, last, line)
         elif path in apis.SEED_FUNCTIONS or last in apis.SEED_FUNCTIONS:
             self.events.append(Event("seed", path, self.cell, line))
         elif last in apis.METRICS:
             data = self.role_of_args(node) or UNKNOWN
-            self.events.append(Event("metric", last, self.cell, line, data, apis.METRICS[last]))
+            self.events.append(Event("metric", last, self.cell, line, data, apis.METRICS[last],
+                                     flags=self.metric_flags(node)))
         elif path.split(".")[0] in apis.PLOT_MODULES:
             self.events.append(Event("plot", path, self.cell, line,
                                      columns=string_constants(node)))
@@ -331,7 +361,8 @@ class Scanner(SymbolTable):
             family = {"classifier": "classification", "regressor": "regression"}.get(
                 obj.group if obj else "", "other")
             self.events.append(Event("metric", last, self.cell, line,
-                                     self.role_of_args(node) or UNKNOWN, family, receiver))
+                                     self.role_of_args(node) or UNKNOWN, family, receiver,
+                                     self.metric_flags(node, func.value)))
         elif last == "split" and receiver in self.objects:
             obj = self.objects[receiver]
             self.events.append(Event("cv", obj.cls, self.cell, line,
@@ -379,8 +410,12 @@ class Scanner(SymbolTable):
 
     def _fit_object(self, obj: ObjectInfo, variable: str, data: str, line: int, *,
                     in_pipeline: bool, on_target: bool = False,
-                    columns: tuple[str, ...] = ()) -> None:
-        flags = frozenset({"in_pipeline"}) if in_pipeline else frozenset()
+                    columns: tuple[str, ...] = (), preprocessor: bool = False) -> None:
+        """Events for fitting ``obj``; the transformers of a pipeline holding no model (a
+        ``ColumnTransformer`` fitted on its own) are marked ``preprocessor``: they learn
+        from the data they are given like a bare scaler does."""
+        flags = frozenset({"in_pipeline"} | ({"preprocessor"} if preprocessor else set())
+                          if in_pipeline else ())
         if obj.kind == "transformer":
             self.events.append(Event("transform", obj.cls, self.cell, line, data, obj.group,
                                      variable, flags | ({"target"} if on_target else set()),
@@ -392,10 +427,12 @@ class Scanner(SymbolTable):
             if obj.kind == "search":
                 self.events.append(Event("tuning", obj.cls, self.cell, line, data,
                                          variable=variable, flags=obj.flags))
+            alone = preprocessor or (not in_pipeline and obj.kind == "pipeline" and all(
+                kind == "transformer" for _, kind, _ in obj.steps))
             for cls, kind, group in obj.steps:
                 self._fit_object(ObjectInfo(cls, kind, group), variable, data, line,
                                  in_pipeline=obj.kind == "pipeline" or in_pipeline
-                                 or kind == "transformer")
+                                 or kind == "transformer", preprocessor=alone)
 
     def _predict(self, node: ast.Call, func: ast.Attribute, receiver: str, method: str,
                  line: int) -> None:
@@ -409,6 +446,8 @@ class Scanner(SymbolTable):
         refs = tuple(sorted({cell for cell, _ in fits}))
         fitted_on = fits[-1][1] if fits else ""
         flags = {f"fitted_on_{fitted_on}"} if fitted_on else set()
+        if node.args and var_name(node.args[0]) in self.prepared:
+            flags.add("prepared")
         if obj is not None and obj.kind in ("pipeline", "search") and any(
                 kind == "transformer" for _, kind, _ in obj.steps):
             flags.add("pipeline")
@@ -436,81 +475,13 @@ class Scanner(SymbolTable):
                  and not (isinstance(kw.value, ast.Constant) and kw.value.value is None)}
         self.events.append(Event("mlflow", last, self.cell, line, flags=frozenset(flags)))
 
-    def _time(self, what: str, line: int) -> None:
-        self.events.append(Event("time_order", what, self.cell, line))
 
-    # -- function calls handled by name (see _FUNCTION_HANDLERS) --------------------------
-    def _split_call(self, node: ast.Call, last: str, line: int) -> None:
-        kws = {kw.arg: kw.value for kw in node.keywords}
-        shuffle, stratify = kws.get("shuffle"), kws.get("stratify")
-        ordered = isinstance(shuffle, ast.Constant) and shuffle.value is False
-        flags = {"time_based" if ordered else "shuffled"}
-        if stratify is not None and not (
-                isinstance(stratify, ast.Constant) and stratify.value is None):
-            flags.add("stratified")
-        if "random_state" in kws:
-            flags.add("seeded")
-        self.events.append(Event("split", last, self.cell, line,
-                                 self.role_of_args(node) or UNKNOWN,
-                                 "ordered" if ordered else "random", flags=frozenset(flags)))
-        column = subscript_column(node.args[1]) if len(node.args) >= 2 else None
-        if column:
-            self.target_candidates[column] += 2
-
-    def _cv_call(self, node: ast.Call, last: str, line: int) -> None:
-        kws = {kw.arg: kw.value for kw in node.keywords}
-        cv = self.object_of(kws["cv"]) if "cv" in kws else None
-        data_node = node.args[1] if len(node.args) > 1 else kws.get("X")
-        data = (self.role(data_node) if data_node is not None else None) or UNKNOWN
-        self.events.append(Event("cv", last, self.cell, line, data,
-                                 flags=cv.flags if cv else frozenset()))
-        scoring = kws.get("scoring")
-        name = str(scoring.value) if isinstance(scoring, ast.Constant) else last
-        self.events.append(Event("metric", name, self.cell, line, CV,
-                                 apis.METRICS.get(name, "other")))
-
-    def _get_dummies(self, node: ast.Call, last: str, line: int) -> None:
-        arg = node.args[0] if node.args else None
-        data = (self.role(arg) if arg is not None else None) or UNKNOWN
-        self.events.append(Event("transform", "get_dummies", self.cell, line, data, "encoder",
-                                 var_name(arg), columns=string_constants(arg or node)))
-
-    def _booster_call(self, node: ast.Call, last: str, line: int) -> None:
-        """``xgb.train(params, dtrain)``, ``lgb.train``, ``xgb.cv``: the functional APIs."""
-        path = self.path(node.func) or ""
-        if path.split(".")[0] not in ("xgboost", "lightgbm", "catboost"):
-            return
-        data_node = node.args[1] if len(node.args) > 1 else next(
-            (kw.value for kw in node.keywords if kw.arg in ("dtrain", "train_set")), None)
-        data = (self.role(data_node) if data_node is not None else None) or UNKNOWN
-        if last == "cv":
-            self.events.append(Event("cv", path, self.cell, line, data))
-        else:
-            self.events.append(Event("fit", path, self.cell, line, data, "unknown"))
-
-    def _missingno(self, node: ast.Call, last: str, line: int) -> None:
-        self.events.append(Event("missing_check", "missingno", self.cell, line))
-
-    def _optimize(self, node: ast.Call, last: str, line: int) -> None:
-        if last == "fmin" or method_name(node) == "optimize":  # hyperopt, Optuna
-            self.events.append(Event("tuning", last, self.cell, line, UNKNOWN))
-
-    def _dates(self, node: ast.Call, last: str, line: int) -> None:
-        self._time(last, line)
-
-
-_FUNCTION_HANDLERS = {
-    "train_test_split": Scanner._split_call,
-    **dict.fromkeys(apis.CV_FUNCTIONS, Scanner._cv_call),
-    "get_dummies": Scanner._get_dummies,
-    "train": Scanner._booster_call,
-    "cv": Scanner._booster_call,
-    "missingno.matrix": Scanner._missingno,
-    "missingno.bar": Scanner._missingno,
-    "missingno.heatmap": Scanner._missingno,
-    "optimize": Scanner._optimize,
-    "fmin": Scanner._optimize,
-    "to_datetime": Scanner._dates,
-    "date_range": Scanner._dates,
-}
-"""Calls recognised by their last name (or full path), and the method recording them."""
+def _refits_nothing(events: list[Event], function: ast.AST) -> bool:
+    """Whether a function body (its ``events``) fits nothing on the data it is given: no
+    model or transformer fit, no fill statistic, and ``get_dummies`` only when its columns
+    are aligned to others (``.reindex(columns=...)``, ``.align``)."""
+    if any(e.kind in ("fit", "tuning") or (e.kind == "transform" and e.name != "get_dummies")
+           for e in events):
+        return False
+    return not any(e.name == "get_dummies" for e in events) or any(
+        method_name(n) in ("reindex", "align") for n in ast.walk(function))

@@ -119,8 +119,11 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "model_reused_for_predictions": "the model fitted on training data is the one that "
                                         "predicts on held-out data",
         "model_refit_on_test": "a model is fitted again on held-out rows",
-        "transform_refit_on_test": "preprocessing is fitted again on held-out rows",
+        "transform_refit_on_test": "preprocessing is fitted again on held-out rows (a bare "
+                                   "transformer, or a preprocessing-only ColumnTransformer)",
         "predicts_with_pipeline": "predictions go through a pipeline with its preprocessing",
+        "predicts_through_function": "new data go through a user function that refits "
+                                     "nothing (the fitted values reused) before predicting",
         "loads_saved_model": "a saved model is loaded (joblib, pickle, MLflow, Keras)",
         "writes_outputs": "predictions or models are written out (to_csv, save, dump)",
         "predicts_without_fit": "predictions by a model never fitted or loaded in the notebook",
@@ -133,9 +136,16 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "cv_metrics": "metrics from cross-validation",
         "full_data_metrics": "metrics computed on all rows (training rows included)",
         "only_training_metrics": "metrics exist and all are on training rows",
-        "imbalance_aware_metrics": "F1, ROC-AUC, PR-AUC, balanced accuracy, ... used",
+        "imbalance_aware_metrics": "F1, ROC-AUC, PR-AUC, balanced accuracy, ... reported "
+                                   "(not only logged to MLflow, unless every metric is)",
+        "reported_metrics": "metrics shown in the notebook (not only logged to MLflow)",
+        "heldout_reported_metrics": "distinct metrics shown for held-out rows",
+        "accuracy_only": "accuracy-style metrics (accuracy, score) are the only ones shown "
+                         "for a classifier",
         "metric_task_mismatch": "metrics of another task family than the task",
         "baseline_present": "a baseline model (DummyClassifier, naive forecast) is present",
+        "baseline_compared": "a metric is shown for a baseline (its predictions scored, a "
+                             "cross-validation including it, or a value labelled baseline)",
         "task_type": "classification, regression, forecasting or unknown",
         "split_present": "the data is split into training and held-out rows",
     },
@@ -180,13 +190,19 @@ def _has_heldout(facts: NotebookFacts) -> bool:
     return bool(facts.split_cells) or any(e.data == TEST for e in facts.events)
 
 
+def loose(events: Iterable[Event]) -> list[Event]:
+    """Transforms fitted on the data they are given: not inside a pipeline with a model
+    (whose fit sees only what the pipeline is fitted on), or in a preprocessing-only one."""
+    return [e for e in events if "in_pipeline" not in e.flags or "preprocessor" in e.flags]
+
+
 def _leaks(facts: NotebookFacts, transforms: list[Event]) -> tuple[bool, bool, bool]:
     """(fitted before the split, on all rows, on held-out rows), pipelines excepted."""
-    loose = [e for e in transforms if "in_pipeline" not in e.flags]
+    loose_ = loose(transforms)
     heldout = _has_heldout(facts)
-    before = any("before_split" in e.flags and e.data != TEST for e in loose)
-    full = heldout and any(e.data == FULL for e in loose)
-    test = any(e.data == TEST for e in loose)
+    before = any("before_split" in e.flags and e.data != TEST for e in loose_)
+    full = heldout and any(e.data == FULL for e in loose_)
+    test = any(e.data == TEST for e in loose_)
     return before, full, test
 
 
@@ -332,17 +348,25 @@ def _model_use(facts: NotebookFacts) -> dict[str, object]:
         "model_reused_for_predictions": any(
             e.refs and "fitted_on_test" not in e.flags for e in elsewhere),
         "model_refit_on_test": any(e.data == TEST for e in facts.of("fit")),
-        "transform_refit_on_test": any(
-            e.data == TEST and "in_pipeline" not in e.flags for e in transforms),
+        "transform_refit_on_test": any(e.data == TEST for e in loose(transforms)),
         "predicts_with_pipeline": any("pipeline" in e.flags for e in predictions),
+        "predicts_through_function": any(
+            "prepared" in e.flags and e.data != TRAIN for e in predictions),
         "loads_saved_model": bool(facts.of("model_load")),
         "writes_outputs": bool(facts.of("output_write")),
         "predicts_without_fit": sum(not e.refs for e in predictions),
     }
 
 
+ACCURACY_METRICS = frozenset({"accuracy_score", "accuracy", "score", "evaluate"})
+"""Metrics that say nothing about the rare class of an imbalanced target."""
+
+
 def _metrics_evaluation(facts: NotebookFacts) -> dict[str, object]:
     metrics = facts.of("metric")
+    reported = [e for e in metrics if "logged" not in e.flags] or list(metrics)
+    classifier = facts.task_type == "classification" or any(
+        e.group == "classification" for e in reported)
     by_data = {role: sum(e.data == role for e in metrics) for role in (TEST, TRAIN, CV, FULL)}
     families = {e.group for e in metrics} - {"other"}
     task = facts.task_type
@@ -357,9 +381,15 @@ def _metrics_evaluation(facts: NotebookFacts) -> dict[str, object]:
         "cv_metrics": by_data[CV],
         "full_data_metrics": by_data[FULL],
         "only_training_metrics": bool(metrics) and by_data[TRAIN] == len(metrics),
-        "imbalance_aware_metrics": any(e.name in IMBALANCE_METRICS for e in metrics),
+        "imbalance_aware_metrics": any(e.name in IMBALANCE_METRICS for e in reported),
+        "reported_metrics": _names(reported),
+        "heldout_reported_metrics": len({e.name for e in reported if e.data == TEST}),
+        "accuracy_only": classifier and bool(reported) and all(
+            e.name in ACCURACY_METRICS for e in reported),
         "metric_task_mismatch": mismatch,
         "baseline_present": bool(facts.of("baseline")),
+        "baseline_compared": any("baseline" in e.flags and "logged" not in e.flags
+                                 for e in metrics),
         "task_type": task,
         "split_present": bool(facts.split_cells),
     }

@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 _IPYTHON_NAMES = frozenset({"display", "get_ipython", "In", "Out", "_", "__", "___", "exit",
                             "quit", "__file__", "__name__"})
 _WEAK_TIME = frozenset({"parse_dates", "to_datetime", "date_range", "tz_localize"})
-_HOLDOUT_SPLITS = frozenset({"train_test_split", "slice", "date_mask", "sample"})
+_HOLDOUT_SPLITS = frozenset({"train_test_split", "slice", "date_mask", "mask", "sample"})
 __all__ = ["FACT_KEYS", "NotebookFacts", "extract_facts"]
 
 

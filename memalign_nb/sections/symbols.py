@@ -27,6 +27,9 @@ from memalign_nb.sections.events import (
     string_constants,
 )
 
+_LABEL_ATTRIBUTES = frozenset({"columns", "dtypes"})
+"""Attributes of a frame that name its columns, not its rows."""
+
 
 @dataclass(frozen=True)
 class ObjectInfo:
@@ -73,6 +76,12 @@ class SymbolTable:
         Variable -> the :class:`ObjectInfo` it holds.
     fits : dict
         Model variable -> ``(cell, data role)`` of each fit (or load), in order.
+    rejoined : set
+        Frames joining training and held-out rows (``pd.concat([train, test])``): cutting
+        them apart again is no hold-out split.
+    masks : dict
+        Boolean row masks (``is_train = df['date'] <= cutoff``) -> whether the
+        comparison is on dates.
     bound, used : set
         Every name bound / read anywhere.
     star_import : bool
@@ -84,6 +93,8 @@ class SymbolTable:
     frames: set[str] = field(default_factory=set)
     objects: dict[str, ObjectInfo] = field(default_factory=dict)
     fits: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    masks: dict[str, bool] = field(default_factory=dict)
+    rejoined: set[str] = field(default_factory=set)
     bound: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
     star_import: bool = False
@@ -149,19 +160,36 @@ class SymbolTable:
                 steps.append((obj.cls, obj.kind, obj.group))
         return tuple(dict.fromkeys(steps))
 
+    def joins(self, node: ast.AST) -> bool:
+        """Whether ``node`` joins training and held-out rows, or reads a frame that does."""
+        return _mixed(node, self._roles(node)) or any(
+            isinstance(n, ast.Name) and n.id in self.rejoined for n in ast.walk(node))
+
     def role(self, node: ast.AST) -> str | None:
-        """The role of the data an expression is computed from, or None if no data."""
+        """The role of the data an expression is computed from, or None if no data.
+
+        Column names read from a frame (``X_new.reindex(columns=X_train.columns)``) carry
+        no rows, so they give no role.
+        """
+        found = self._roles(node)
+        if _mixed(node, found):
+            return FULL
+        if TRAIN in found and TEST in found:
+            return FULL
+        return next((role for role in (TEST, TRAIN, FULL) if role in found), None)
+
+    def _roles(self, node: ast.AST) -> set[str]:
         found = set()
+        labels = {id(n.value) for n in ast.walk(node) if isinstance(n, ast.Attribute)
+                  and n.attr in _LABEL_ATTRIBUTES}
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and sub.id not in self.objects:
+            if isinstance(sub, ast.Name) and sub.id not in self.objects and id(sub) not in labels:
                 role = self.roles.get(sub.id)
                 if role is None and sub.id not in self.aliases and sub.id not in self.bound:
                     role = name_role(sub.id)  # defined where we cannot see (or nowhere)
                 if role is not None:
                     found.add(role)
-        if TRAIN in found and TEST in found:
-            return FULL
-        return next((role for role in (TEST, TRAIN, FULL) if role in found), None)
+        return found
 
     def role_of_args(self, node: ast.Call) -> str | None:
         """The role of the data passed to a call (settings like ``test_size`` ignored)."""
@@ -197,28 +225,43 @@ class SymbolTable:
 
     def note_frame(self, name: str, value: ast.expr) -> None:
         """Remember ``name`` as a pandas object if ``value`` makes one."""
+        if self.makes_frame(value):
+            self.frames.add(name)
+
+    def makes_frame(self, value: ast.expr) -> bool:
+        """Whether ``value`` makes a pandas object (``pd.read_csv(...)``, ``df.dropna()``)."""
         base = value
         while isinstance(base, ast.Subscript | ast.Attribute | ast.Call):
             if isinstance(base, ast.Call):
                 path = self.path(base.func) or ""
                 if path.startswith("pandas.") or last_name(base.func) == "train_test_split":
-                    self.frames.add(name)
-                    return
+                    return True
                 if method_name(base) not in apis.FRAME_METHODS:
-                    return
+                    return False
                 base = base.func
             elif isinstance(base, ast.Attribute) and base.attr in apis.NON_FRAME_ATTRIBUTES:
-                return
+                return False
             base = base.value  # type: ignore[attr-defined]
-        if isinstance(base, ast.Name) and base.id in self.frames:
-            self.frames.add(name)
+        return isinstance(base, ast.Name) and base.id in self.frames
+
+    def note_mask(self, name: str, value: ast.expr) -> None:
+        """Remember ``name`` as a boolean row mask if ``value`` compares a column
+        (``df['date'] <= cutoff``, ``~mask``, ``df['year'].isin([2016, 2017])``)."""
+        node = value.operand if isinstance(value, ast.UnaryOp) else value
+        if isinstance(node, ast.Name) and node.id in self.masks:
+            self.masks[name] = self.masks[node.id]
+        elif isinstance(node, ast.Compare) or method_name(node) in ("isin", "between"):
+            self.masks[name] = _on_dates(node)
 
 
-def manual_split(value: ast.expr) -> tuple[str, frozenset[str]] | None:
+def manual_split(value: ast.expr, masks: dict[str, bool] | None = None
+                 ) -> tuple[str, frozenset[str]] | None:
     """``(kind, flags)`` when ``value`` takes a share of rows by hand, else None.
 
     Kinds: ``slice`` (``df[:800]``, ``df.iloc[800:]``, ``head(n)``), ``date_mask``
-    (``df[df['date'] < '2020-01-01']``) and ``sample`` (``df.sample(frac=0.8)``).
+    (``df[df['date'] < '2020-01-01']``, or ``X[~is_train]`` with ``is_train`` a mask on
+    dates), ``mask`` (``X[~in_train]`` with another boolean mask of ``masks``) and
+    ``sample`` (``df.sample(frac=0.8)``).
     """
     call = value if isinstance(value, ast.Call) else None
     if call is not None and method_name(call) == "sample":
@@ -233,11 +276,32 @@ def manual_split(value: ast.expr) -> tuple[str, frozenset[str]] | None:
         index = index.elts[0] if isinstance(index, ast.Tuple) and index.elts else index
     if isinstance(index, ast.Slice) and index.step is None and (index.lower or index.upper):
         return "slice", frozenset()
-    if any(isinstance(n, ast.Compare) for n in ast.walk(index)):
-        words = [*string_constants(index), *(
-            n.attr if isinstance(n, ast.Attribute) else n.id
-            for n in ast.walk(index) if isinstance(n, ast.Attribute | ast.Name))]
-        text = " ".join(words)
-        if apis.DATE_NAME.search(text) or re.search(r"\d{4}-\d{2}", text):
-            return "date_mask", frozenset({"time_based"})
+    mask = index.operand if isinstance(index, ast.UnaryOp) else index
+    if isinstance(mask, ast.Name) and masks and mask.id in masks:
+        return ("date_mask", frozenset({"time_based"})) if masks[mask.id] else (
+            "mask", frozenset())
+    if any(isinstance(n, ast.Compare) for n in ast.walk(index)) and _on_dates(index):
+        return "date_mask", frozenset({"time_based"})
     return None
+
+
+def _on_dates(node: ast.AST) -> bool:
+    """Whether a comparison mentions a date column or a date literal."""
+    words = [*string_constants(node), *(
+        n.attr if isinstance(n, ast.Attribute) else n.id
+        for n in ast.walk(node) if isinstance(n, ast.Attribute | ast.Name))]
+    text = " ".join(words)
+    return bool(apis.DATE_NAME.search(text) or re.search(r"\d{4}-\d{2}", text))
+
+
+_JOINS = frozenset({"concat", "append", "concatenate", "vstack", "row_stack", "union"})
+"""Calls stacking the rows of several frames."""
+
+
+def _mixed(node: ast.AST, roles: set[str]) -> bool:
+    """Whether ``node`` mixes training and held-out rows: it reads both, or stacks
+    held-out rows onto all labelled rows (``pd.concat([data, test])``)."""
+    if roles >= {TRAIN, TEST}:
+        return True
+    return roles >= {FULL, TEST} and any(
+        isinstance(n, ast.Call) and last_name(n.func) in _JOINS for n in ast.walk(node))

@@ -1,0 +1,193 @@
+"""The records of a notebook scan, and the calls recognised by their name.
+
+:class:`CallRecorder` is the part of the :class:`~memalign_nb.sections.analysis.Scanner`
+that holds the recorded events and handles the function calls known by name
+(:data:`FUNCTION_HANDLERS`: splits, cross-validation, ``get_dummies``, booster APIs, ...).
+It also keeps track of *baselines*: variables holding a baseline model or its predictions
+(``DummyClassifier``, ``naive = y_test.shift(1)``), so that a metric computed on them (or
+printed under a baseline label) is marked as a comparison with a baseline, and of metric
+calls that only go to MLflow (``mlflow.log_metric("mae", mean_absolute_error(...))``).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from memalign_nb.sections import apis
+from memalign_nb.sections.events import (
+    CV,
+    UNKNOWN,
+    Event,
+    last_name,
+    method_name,
+    string_constants,
+    subscript_column,
+    var_name,
+)
+from memalign_nb.sections.symbols import SymbolTable
+
+BASELINE_NAME = re.compile(r"baseline|naive|persistence|dummy", re.I)
+"""Variable names and labels of baselines."""
+
+LOGGING_CALLS = frozenset({"log_metric", "log_metrics"})
+"""MLflow calls whose metric arguments are logged rather than shown."""
+
+
+@dataclass
+class CallRecorder(SymbolTable):
+    """Recorded events, and the handlers of calls known by name.
+
+    Attributes
+    ----------
+    events : list of Event
+        Everything recorded, in scanning order.
+    target_candidates : Counter
+        Column name -> weight of the evidence that it is the target.
+    baselines : set of str
+        Variables holding a baseline model, its predictions, or a collection of candidate
+        models that includes a baseline.
+    cell : int
+        The cell being scanned.
+    """
+
+    events: list[Event] = field(default_factory=list)
+    target_candidates: Counter = field(default_factory=Counter)
+    baselines: set[str] = field(default_factory=set)
+    cell: int = 0
+    _logged_calls: set[int] = field(default_factory=set, init=False, repr=False)
+    _baseline_calls: set[int] = field(default_factory=set, init=False, repr=False)
+
+    # -- baselines and logged metrics -----------------------------------------------------
+    def mentions_baseline(self, node: ast.AST) -> bool:
+        """Whether ``node`` builds or reads a baseline (``DummyRegressor()``, ``naive``).
+
+        An entry picked from a collection by a key (``models["xgb"]``) reads only that
+        entry: it is a baseline only when its key says so.
+        """
+        keyed = {id(n.value) for n in ast.walk(node) if isinstance(n, ast.Subscript)
+                 and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)
+                 and not BASELINE_NAME.search(n.slice.value)}
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call) and last_name(sub.func) in apis.BASELINES:
+                return True
+            if isinstance(sub, ast.Name) and sub.id in self.baselines and id(sub) not in keyed:
+                return True
+        return False
+
+    def note_baseline(self, name: str, value: ast.AST | None) -> None:
+        """Remember (or forget) ``name`` as a baseline after ``name = value``."""
+        if BASELINE_NAME.search(name) or (value is not None and self.mentions_baseline(value)):
+            self.baselines.add(name)
+        else:
+            self.baselines.discard(name)
+
+    def mark_nested(self, node: ast.Call, last: str) -> None:
+        """Note the calls inside a ``log_metric`` (logged, not shown) and inside a call
+        labelled as a baseline (``print("baseline MAE:", mae(...))``).
+
+        :func:`ast.walk` visits a call before the calls in its arguments, so the marks are
+        in place when those are recorded.
+        """
+        nested = [id(n) for n in ast.walk(node) if isinstance(n, ast.Call) and n is not node]
+        if last in LOGGING_CALLS:
+            self._logged_calls.update(nested)
+        labels = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant)
+                  and isinstance(n.value, str)]
+        if any(BASELINE_NAME.search(text) for text in labels):
+            self._baseline_calls.update(nested)
+
+    def metric_flags(self, node: ast.Call, receiver: ast.AST | None = None) -> frozenset[str]:
+        """``logged`` for a metric only sent to MLflow, ``baseline`` for one scoring a
+        baseline (its arguments, or the model it is called on, are a baseline)."""
+        flags = set()
+        if id(node) in self._logged_calls:
+            flags.add("logged")
+        parts: list[ast.AST] = [*node.args, *(kw.value for kw in node.keywords)]
+        if receiver is not None:
+            parts.append(receiver)
+        if id(node) in self._baseline_calls or any(self.mentions_baseline(p) for p in parts):
+            flags.add("baseline")
+        return frozenset(flags)
+
+    def _time(self, what: str, line: int) -> None:
+        self.events.append(Event("time_order", what, self.cell, line))
+
+    # -- function calls handled by name (see FUNCTION_HANDLERS) ---------------------------
+    def _split_call(self, node: ast.Call, last: str, line: int) -> None:
+        kws = {kw.arg: kw.value for kw in node.keywords}
+        shuffle, stratify = kws.get("shuffle"), kws.get("stratify")
+        ordered = isinstance(shuffle, ast.Constant) and shuffle.value is False
+        flags = {"time_based" if ordered else "shuffled"}
+        if stratify is not None and not (
+                isinstance(stratify, ast.Constant) and stratify.value is None):
+            flags.add("stratified")
+        if "random_state" in kws:
+            flags.add("seeded")
+        self.events.append(Event("split", last, self.cell, line,
+                                 self.role_of_args(node) or UNKNOWN,
+                                 "ordered" if ordered else "random", flags=frozenset(flags)))
+        column = subscript_column(node.args[1]) if len(node.args) >= 2 else None
+        if column:
+            self.target_candidates[column] += 2
+
+    def _cv_call(self, node: ast.Call, last: str, line: int) -> None:
+        kws = {kw.arg: kw.value for kw in node.keywords}
+        cv = self.object_of(kws["cv"]) if "cv" in kws else None
+        data_node = node.args[1] if len(node.args) > 1 else kws.get("X")
+        data = (self.role(data_node) if data_node is not None else None) or UNKNOWN
+        self.events.append(Event("cv", last, self.cell, line, data,
+                                 flags=cv.flags if cv else frozenset()))
+        scoring = kws.get("scoring")
+        name = str(scoring.value) if isinstance(scoring, ast.Constant) else last
+        self.events.append(Event("metric", name, self.cell, line, CV,
+                                 apis.METRICS.get(name, "other"),
+                                 flags=self.metric_flags(node)))
+
+    def _get_dummies(self, node: ast.Call, last: str, line: int) -> None:
+        arg = node.args[0] if node.args else None
+        data = (self.role(arg) if arg is not None else None) or UNKNOWN
+        self.events.append(Event("transform", "get_dummies", self.cell, line, data, "encoder",
+                                 var_name(arg), columns=string_constants(arg or node)))
+
+    def _booster_call(self, node: ast.Call, last: str, line: int) -> None:
+        """``xgb.train(params, dtrain)``, ``lgb.train``, ``xgb.cv``: the functional APIs."""
+        path = self.path(node.func) or ""
+        if path.split(".")[0] not in ("xgboost", "lightgbm", "catboost"):
+            return
+        data_node = node.args[1] if len(node.args) > 1 else next(
+            (kw.value for kw in node.keywords if kw.arg in ("dtrain", "train_set")), None)
+        data = (self.role(data_node) if data_node is not None else None) or UNKNOWN
+        if last == "cv":
+            self.events.append(Event("cv", path, self.cell, line, data))
+        else:
+            self.events.append(Event("fit", path, self.cell, line, data, "unknown"))
+
+    def _missingno(self, node: ast.Call, last: str, line: int) -> None:
+        self.events.append(Event("missing_check", "missingno", self.cell, line))
+
+    def _optimize(self, node: ast.Call, last: str, line: int) -> None:
+        if last == "fmin" or method_name(node) == "optimize":  # hyperopt, Optuna
+            self.events.append(Event("tuning", last, self.cell, line, UNKNOWN))
+
+    def _dates(self, node: ast.Call, last: str, line: int) -> None:
+        self._time(last, line)
+
+
+FUNCTION_HANDLERS = {
+    "train_test_split": CallRecorder._split_call,
+    **dict.fromkeys(apis.CV_FUNCTIONS, CallRecorder._cv_call),
+    "get_dummies": CallRecorder._get_dummies,
+    "train": CallRecorder._booster_call,
+    "cv": CallRecorder._booster_call,
+    "missingno.matrix": CallRecorder._missingno,
+    "missingno.bar": CallRecorder._missingno,
+    "missingno.heatmap": CallRecorder._missingno,
+    "optimize": CallRecorder._optimize,
+    "fmin": CallRecorder._optimize,
+    "to_datetime": CallRecorder._dates,
+    "date_range": CallRecorder._dates,
+}
+"""Calls recognised by their last name (or full path), and the method recording them."""
