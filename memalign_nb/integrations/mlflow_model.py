@@ -103,10 +103,14 @@ def log_judge(
         The judge has no ``save`` and cannot be rebuilt from a spec.
     """
     import tempfile
+    import warnings
 
     from memalign_nb import __version__
 
-    with tempfile.TemporaryDirectory(prefix="memalign-judge-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="memalign-judge-") as tmp, warnings.catch_warnings():
+        # No input example on purpose: MLflow validates one by predicting on it, which for
+        # an LLM judge is a paid model call; the explicit signature describes the input.
+        warnings.filterwarnings("ignore", message=".*An input example was not provided")
         folder = Path(tmp) / ARTIFACT_KEY
         save_judge_dir(judge, folder)
         info = mlflow.pyfunc.log_model(
