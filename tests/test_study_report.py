@@ -15,6 +15,7 @@ import pytest
 from memalign_nb.study import AlignmentStudy, save_study
 from memalign_nb.study.report import (
     guidelines_markdown,
+    headline_summary,
     headline_table,
     report_blocks,
     to_html,
@@ -152,3 +153,22 @@ def test_the_study_view_widget_reads_the_saved_folder(result, saved):
     assert {p.name for p in shared} == {"mae.png", "ablation.png", "improvement.png",
                                         "leniency.png"}
     assert set(folder.rows(dim)) == set(result.variants)
+
+
+def test_headline_names_dimensions_made_worse_within_noise(result):
+    import copy
+
+    data = result.to_dict()
+    dimension = result.dimensions[0]
+    for row in data["dimensions"].values():
+        row["full"]["improvement"] = {"estimate": 0.02, "low": -0.01, "high": 0.05}
+    assert "within the interval of no change" not in headline_summary(data)
+    worse = copy.deepcopy(data)
+    row = worse["dimensions"][dimension]
+    row["baseline"]["mae"], row["full"]["mae"] = 0.25, 0.3
+    row["full"]["improvement"] = {"estimate": -0.05, "low": -0.2, "high": 0.0}
+    worse["variants"]["full"]["significantly_worse"] = []
+    text = headline_summary(worse)
+    assert f"within the interval of no change, on: {dimension} (0.250 to 0.300)" in text
+    worse["variants"]["full"]["significantly_worse"] = [dimension]
+    assert "within the interval" not in headline_summary(worse)

@@ -223,6 +223,14 @@ def headline_summary(data: Mapping[str, Any]) -> str:
     worse = data["variants"][head].get("significantly_worse", [])
     text += f" Significantly better on: {', '.join(better) or 'none'};"
     text += f" significantly worse on: {', '.join(worse) or 'none'}."
+    within_noise = [
+        f"{d} ({_num(r['baseline']['mae'])} to {_num(r[head]['mae'])})"
+        for d, r in rows
+        if d not in worse and (r[head].get("improvement") or {}).get("estimate", 0) < 0
+    ]
+    if within_noise:
+        text += (f" Worse, but within the interval of no change, on: {', '.join(within_noise)}"
+                 " (a difference of a few items).")
     return text
 
 
