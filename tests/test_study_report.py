@@ -162,13 +162,14 @@ def test_headline_names_dimensions_made_worse_within_noise(result):
     dimension = result.dimensions[0]
     for row in data["dimensions"].values():
         row["full"]["improvement"] = {"estimate": 0.02, "low": -0.01, "high": 0.05}
-    assert "within the interval of no change" not in headline_summary(data)
+    assert "within noise" not in headline_summary(data)
     worse = copy.deepcopy(data)
     row = worse["dimensions"][dimension]
     row["baseline"]["mae"], row["full"]["mae"] = 0.25, 0.3
     row["full"]["improvement"] = {"estimate": -0.05, "low": -0.2, "high": 0.0}
     worse["variants"]["full"]["significantly_worse"] = []
     text = headline_summary(worse)
-    assert f"within the interval of no change, on: {dimension} (0.250 to 0.300)" in text
+    assert (f"Worse within noise (the change's interval includes 0) on: {dimension} "
+            "(0.250 to 0.300).") in text
     worse["variants"]["full"]["significantly_worse"] = [dimension]
-    assert "within the interval" not in headline_summary(worse)
+    assert "within noise" not in headline_summary(worse)

@@ -229,8 +229,8 @@ def headline_summary(data: Mapping[str, Any]) -> str:
         if d not in worse and (r[head].get("improvement") or {}).get("estimate", 0) < 0
     ]
     if within_noise:
-        text += (f" Worse, but within the interval of no change, on: {', '.join(within_noise)}"
-                 " (a difference of a few items).")
+        text += (" Worse within noise (the change's interval includes 0) on: "
+                 f"{', '.join(within_noise)}.")
     return text
 
 
