@@ -101,13 +101,12 @@ def test_aligned_heuristic_judge_beats_the_unaligned_one_on_held_out_sample_case
         return sum(metrics[d].mae * metrics[d].n for d in dims) / n
 
     assert all(before[d].n == after[d].n for d in before)  # same items, nothing failed
-    assert pooled(after, list(after)) < 0.85 * pooled(before, list(before))  # 0.250 -> 0.188
+    assert pooled(after, list(after)) < 0.85 * pooled(before, list(before))  # 0.212 -> 0.150
     worst = sorted(before, key=lambda d: before[d].mae, reverse=True)[:3]
-    # EDA 0.52 and feature_engineering 0.52 and data_imputation 0.47 -> 0.52, 0.32, 0.47:
-    # the memories cut the worst dimension's error by a third; EDA's misses (claims in the
-    # markdown that its own outputs contradict) are beyond static facts and neighbours.
-    assert pooled(after, worst) < 0.9 * pooled(before, worst)  # 0.508 -> 0.432
-    assert any(after[d].mae < 0.7 * before[d].mae for d in worst)
+    # feature_engineering 0.52, data_imputation 0.47, cell_organization 0.40
+    # -> 0.32, 0.47, 0.12
+    assert pooled(after, worst) < 0.75 * pooled(before, worst)  # 0.46 -> 0.28
+    assert sum(after[d].mae < before[d].mae for d in worst) >= 2
     assert all(after[d].mae <= before[d].mae for d in before)  # no dimension made worse
     for dimension, calibration in aligned.calibration_.items():
         if calibration.choice == "base":  # memories left out: exactly the base judge

@@ -106,6 +106,32 @@ def test_eda_generic_inspection_scores_2_and_names_what_is_missing():
     assert j.metadata["facts"]["target_distribution_checked"] is False
 
 
+def test_eda_targeted_checks_score_3_without_markdown():
+    j = judge(case(HEAD, "df.info()", "df.isnull().sum()", 'df["Survived"].value_counts()',
+                   'df.groupby("Sex")["Survived"].mean()', XY, SPLIT, FIT),
+              "exploratory_data_analysis")
+    assert j.score == 3 and j.metadata["rule"].endswith(".targeted")
+    assert j.metadata["facts"]["target_relationship_checked"] is True
+    # without the relationship to the target it is generic again
+    j = judge(case(HEAD, "df.info()", "df.isnull().sum()", 'df["Survived"].value_counts()',
+                   XY, SPLIT, FIT), "exploratory_data_analysis")
+    assert j.score == 2 and "target_relationship_checked" not in j.metadata["facts"]
+
+
+def test_eda_conclusion_contradicted_by_its_own_output_scores_1():
+    cells = (HEAD, ("df.info()", "RangeIndex: 891 entries, 0 to 890"),
+             ("df.isnull().sum()", "Age    177\nCabin    687\ndtype: int64"),
+             'df["Survived"].value_counts()', 'df.groupby("Sex")["Survived"].mean()')
+    j = judge(case(*cells, "md:**Takeaway:** missing values are negligible and can be ignored.",
+                   XY, SPLIT, FIT), "exploratory_data_analysis")
+    assert j.score == 1 and j.metadata["rule"].endswith(".misleading")
+    assert "Cabin missing in 77% of rows" in j.rationale and "cell 2" in j.rationale
+    # an honest conclusion does not fire
+    j = judge(case(*cells, "md:Cabin is 77% missing, so it is dropped.", XY, SPLIT, FIT),
+              "exploratory_data_analysis")
+    assert j.score == 3 and j.metadata["facts"]["finding_cells"] == 1
+
+
 # -- data_imputation ------------------------------------------------------------------------
 def test_imputer_fitted_before_the_split_is_leakage_naming_both_cells():
     j = judge(case(HEAD, XY, 'imp = SimpleImputer(strategy="median")\nX = imp.fit_transform(X)',

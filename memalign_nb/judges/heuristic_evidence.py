@@ -23,13 +23,12 @@ from memalign_nb.notebooks.model import Notebook
 from memalign_nb.sections.apis import METRICS
 from memalign_nb.sections.events import TEST, TRAIN, Event, name_role
 from memalign_nb.sections.facts import NotebookFacts
+from memalign_nb.sections.findings import SHORT_CELL_LINES, code_lines, labelled_numbers
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SHORT_CELL_LINES = 3
-"""Longest cell (code lines) whose saved output is read as the output of one check."""
 
 STATELESS_TRANSFORMS = frozenset({"get_dummies"})
 """Transforms that learn nothing from the data they are applied to."""
@@ -62,8 +61,6 @@ _RARE_POSITIVE = re.compile(
 
 _NAN_ERROR = re.compile(r"Input\s+(?:\w+\s+)?contains\s+NaN|NaNs?\s+(?:values\s+)?(?:are|is)\s+"
                         r"not\s+(?:allowed|supported)", re.I)
-_COUNT_LINE = re.compile(r"^\s*\S+\s+(\d+(?:\.\d+)?(?:e-?\d+)?)\s*$")
-_LONE_NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")
 _INFO_ENTRIES = re.compile(r"(\d+) entries")
 _INFO_NON_NULL = re.compile(r"\b(\d+) non-null\b")
 _FILL_ARGUMENT = re.compile(r"fillna\(\s*(?:value\s*=\s*)?([A-Za-z_][\w.]*)\s*[,)]")
@@ -203,7 +200,7 @@ class Evidence:
     def short_outputs(self, cells: set[int]) -> dict[int, str]:
         """Saved outputs of the given code cells that are short enough to be one check's."""
         return {i: self._code[i].output_text for i in sorted(cells) if i in self._code
-                and _code_lines(self._code[i].source) <= SHORT_CELL_LINES}
+                and code_lines(self._code[i].source) <= SHORT_CELL_LINES}
 
 
 @dataclass(frozen=True)
@@ -302,16 +299,6 @@ def library_name(name: str) -> bool:
     return name in LIBRARY_ALIASES or name in METRICS or bool(_CLASS_NAME.match(name))
 
 
-def _code_lines(source: str) -> int:
-    return sum(bool(line.strip()) and not line.lstrip().startswith("#")
-               for line in source.splitlines())
-
-
-def _numbers(text: str) -> list[float]:
-    return [float(m.group(1)) for line in text.splitlines()
-            if (m := _COUNT_LINE.match(line) or _LONE_NUMBER.match(line))]
-
-
 def missing_counts(ev: Evidence) -> tuple[bool | None, list[int]]:
     """Whether the saved outputs of short missing-value checks show any missing value.
 
@@ -326,7 +313,7 @@ def missing_counts(ev: Evidence) -> tuple[bool | None, list[int]]:
     counts: list[float] = []
     seen: list[int] = []
     for cell, text in ev.short_outputs(cells).items():
-        found = _numbers(text)
+        found = [value for _, value in labelled_numbers(text)]
         if entries := [int(n) for n in _INFO_ENTRIES.findall(text)]:
             found += [max(entries) - int(n) for n in _INFO_NON_NULL.findall(text)]
         if found:
@@ -351,7 +338,7 @@ def minority_share(ev: Evidence) -> tuple[float | None, int | None]:
     """
     cells = {e.cell for e in ev.facts.of("eda") if "target" in e.flags}
     for cell, text in ev.short_outputs(cells).items():
-        values = _numbers(text)
+        values = [value for _, value in labelled_numbers(text)]
         if 2 <= len(values) <= 20 and sum(values) > 0:
             return round(min(values) / sum(values), 4), cell
     return None, None

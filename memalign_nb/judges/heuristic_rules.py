@@ -104,17 +104,26 @@ _EDA_CHECKS = {"shape_checked": "shape", "types_checked": "dtypes",
                "missingness_measured": "missingness",
                "target_distribution_checked": "the target's distribution",
                "correlations_checked": "relationships (correlations)"}
+_TARGETED = ("missingness_measured", "target_distribution_checked",
+             "target_relationship_checked")
+"""Checks that aim at the task (besides size or types): with all of them, 3."""
 _GLANCES = frozenset({"shape", "head", "tail"})
 NARRATION_CELLS = 2
 """Fewest markdown cells in which exploration findings can be stated."""
 
 
 def exploratory_data_analysis(ev: Evidence) -> Verdict:
-    """1: no look beyond shape and head; 3: four of the five checks of the rubric, plots or
-    statistics, and room for findings; else 2."""
+    """1: markdown conclusions the notebook's own outputs contradict, or no look beyond
+    shape and head; 3: size or types, missingness, the target's distribution and the
+    target set against other columns, or four of the five checks of the rubric with room
+    for findings; else 2."""
     f = Finder(ev, "exploratory_data_analysis")
     calls, plots, notes = f.get("eda_calls"), f.get("plots"), f.get("markdown_cells")
     methods = f.get("eda_methods")
+    if contradicted := f.get("claims_contradicted"):
+        f.add(f"conclusions its own outputs contradict: {'; '.join(contradicted[:2])}",
+              claims_contradicted=contradicted)
+        return f.verdict(1, "misleading")
     if not plots and set(methods) <= _GLANCES:
         f.add(f"no look at the data before modelling beyond {', '.join(methods) or 'nothing'}"
               " (no info, describe, value_counts, missing-value counts or plots)",
@@ -122,6 +131,13 @@ def exploratory_data_analysis(ev: Evidence) -> Verdict:
         return f.verdict(1, "absent")
     done = [label for key, label in _EDA_CHECKS.items() if f.get(key)]
     missing = {key: label for key, label in _EDA_CHECKS.items() if not f.get(key)}
+    if all(f.get(k) for k in _TARGETED) and (f.get("shape_checked") or f.get("types_checked")):
+        found = f.get("finding_cells")
+        f.add(f"checks {', '.join(done)}, the target against other columns; {calls} "
+              f"inspection calls and {plots} plots"
+              + (f"; {found} markdown cells quote findings" if found else ""),
+              **dict.fromkeys(_TARGETED, True), finding_cells=found)
+        return f.verdict(3, "targeted")
     if len(missing) <= 1 and notes >= NARRATION_CELLS:
         f.add(f"checks {', '.join(done)}; {calls} inspection calls and {plots} plots; "
               f"{notes} markdown cells for findings", **{k: True for k in _EDA_CHECKS

@@ -78,6 +78,8 @@ class Scanner(CallRecorder):
     def scan(self, cell: int, tree: ast.Module) -> None:
         """Record the events of one parsed code cell (cells must come in order)."""
         self.cell = cell
+        self.selected.clear()
+        self.computed.clear()
         for node in tree.body:
             self._stmt(node)
 
@@ -178,8 +180,10 @@ class Scanner(CallRecorder):
             self.prepared.add(name)
         else:
             self.prepared.discard(name)
-        for table in (self.roles, self.objects, self.fits, self.masks):
+        for table in (self.roles, self.objects, self.fits, self.masks, self.strings):
             table.pop(name, None)
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            self.strings[name] = value.value
         self.frames.discard(name)
         self.rejoined.discard(name)
         obj = self.object_of(value)
@@ -285,6 +289,8 @@ class Scanner(CallRecorder):
                 self._call(sub)
             elif isinstance(sub, ast.Attribute):
                 self._attribute(sub)
+            elif isinstance(sub, ast.Subscript) and isinstance(sub.value, ast.Call):
+                self.selected[id(sub.value)] = self.columns(sub.slice)
             elif isinstance(sub, ast.Name):
                 (self.used if isinstance(sub.ctx, ast.Load) else self.bound).add(sub.id)
             elif isinstance(sub, ast.arg):
@@ -319,6 +325,7 @@ class Scanner(CallRecorder):
             if kw.arg == "parse_dates":
                 self._time("parse_dates", line)
         if isinstance(func, ast.Attribute):
+            self.note_computed(func, last)
             receiver = var_name(func.value)
             if last in deprecations.FRAME_METHODS and (
                 receiver in self.frames
@@ -340,8 +347,7 @@ class Scanner(CallRecorder):
             self.events.append(Event("metric", last, self.cell, line, data, apis.METRICS[last],
                                      flags=self.metric_flags(node)))
         elif path.split(".")[0] in apis.PLOT_MODULES:
-            self.events.append(Event("plot", path, self.cell, line,
-                                     columns=string_constants(node)))
+            self.events.append(Event("plot", path, self.cell, line, columns=self.columns(node)))
         if last in apis.BASELINES:
             self.events.append(Event("baseline", last, self.cell, line))
         if last in apis.FORECASTERS or last == "TimeSeriesSplit":
@@ -370,7 +376,7 @@ class Scanner(CallRecorder):
                                      obj.flags))
         if last in apis.MISSING_CHECKS:
             self.events.append(Event("missing_check", last, self.cell, line,
-                                     columns=string_constants(func.value)))
+                                     columns=self.columns(func.value)))
         elif last in apis.MISSING_HANDLERS:
             self._missing(last, func.value, line, statistic([*node.args, *(
                 kw.value for kw in node.keywords)]))
@@ -379,8 +385,11 @@ class Scanner(CallRecorder):
         elif last in ("set_index", "sort_values") and any(
                 apis.DATE_NAME.search(c) for c in string_constants(node)):
             self._time(f"{last}(date)", line)
+        elif id(node) in self.computed:
+            pass
         elif last in apis.EDA_METHODS or last in apis.PLOT_METHODS:
-            columns = string_constants(func.value) + string_constants(node)
+            columns = tuple(dict.fromkeys(self.columns(func.value) + self.columns(node)
+                                          + self.selected.get(id(node), ())))
             kind = "plot" if last in apis.PLOT_METHODS else "eda"
             self.events.append(Event(kind, last, self.cell, line, columns=columns))
         elif last in apis.WRITE_METHODS:

@@ -205,7 +205,7 @@ MISSING_HANDLERS = _words("fillna dropna interpolate ffill bfill backfill pad")
 STATISTICS = _words("mean median mode std var min max quantile agg sum")
 """Statistics that a fill value may be learned from."""
 
-EDA_METHODS = _words("head tail info describe value_counts corr nunique unique skew kurt"
+EDA_METHODS = _words("head tail info describe value_counts corr corrwith nunique unique skew kurt"
                      " groupby crosstab pivot_table profile_report")
 """Methods that inspect data."""
 

@@ -35,6 +35,10 @@ BASELINE_NAME = re.compile(r"baseline|naive|persistence|dummy", re.I)
 LOGGING_CALLS = frozenset({"log_metric", "log_metrics"})
 """MLflow calls whose metric arguments are logged rather than shown."""
 
+GROUP_COMPUTATIONS = frozenset({"transform", "fillna", "cumsum", "cumcount", "cumprod",
+                                "rank", "diff", "pct_change", "ffill", "bfill"})
+"""Grouped computations giving one value per row (features, not a look at the data)."""
+
 
 @dataclass
 class CallRecorder(SymbolTable):
@@ -59,6 +63,21 @@ class CallRecorder(SymbolTable):
     cell: int = 0
     _logged_calls: set[int] = field(default_factory=set, init=False, repr=False)
     _baseline_calls: set[int] = field(default_factory=set, init=False, repr=False)
+    selected: dict[int, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
+    """Calls whose result is subscripted (``df.groupby('Sex')['Survived']``) -> the columns
+    selected from it (keyed by ``id`` of the call node; :func:`ast.walk` visits the
+    subscript before the call)."""
+    computed: set[int] = field(default_factory=set, init=False, repr=False)
+    """``groupby`` calls whose groups feed a per-row computation
+    (``df.groupby('store')['sales'].shift(7)``): features, not an inspection."""
+
+    def note_computed(self, func: ast.Attribute, last: str) -> None:
+        """Remember the ``groupby`` under ``<groupby>[col].<last>(...)`` when ``last``
+        computes one value per row (lags, transforms, fills)."""
+        if last in apis.TIME_METHODS or last in GROUP_COMPUTATIONS:
+            inner = func.value.value if isinstance(func.value, ast.Subscript) else func.value
+            if method_name(inner) == "groupby":
+                self.computed.add(id(inner))
 
     # -- baselines and logged metrics -----------------------------------------------------
     def mentions_baseline(self, node: ast.AST) -> bool:

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from memalign_nb.sections.apis import IMBALANCE_METRICS
+from memalign_nb.sections.apis import DATE_NAME, IMBALANCE_METRICS
 from memalign_nb.sections.events import CV, FULL, TEST, TRAIN, UNKNOWN, Event
+from memalign_nb.sections.findings import contradicted_claims, finding_cells
 
 if TYPE_CHECKING:
     from memalign_nb.sections.facts import NotebookFacts
@@ -53,6 +54,12 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "correlations_checked": "correlations computed or plotted (corr, heatmap)",
         "plots": "plotting calls",
         "markdown_cells": "markdown cells (narration of findings)",
+        "target_relationship_checked": "the target set against another column (groupby, "
+                                       "crosstab, corrwith, a plot with both)",
+        "finding_cells": "markdown cells after the first look at the data and before "
+                         "modelling that quote numbers (stated findings)",
+        "claims_contradicted": "markdown claims (missing values negligible, classes "
+                               "balanced) that the notebook's own saved outputs contradict",
     },
     "data_imputation": {
         "missing_values_handled": "fillna, dropna, interpolate or an imputer is used",
@@ -242,12 +249,41 @@ def _exploratory_data_analysis(facts: NotebookFacts) -> dict[str, object]:
         "types_checked": bool(names & {"dtypes", "info"}),
         "summary_statistics": "describe" in names,
         "missingness_measured": bool(facts.of("missing_check")),
-        "target_distribution_checked": any("target" in e.flags for e in [*eda, *plots]),
+        "target_distribution_checked": any(_shows_target(e, facts) for e in [*eda, *plots]),
         "correlations_checked": "corr" in names or any(
             e.name.endswith("heatmap") for e in plots),
         "plots": len(plots),
         "markdown_cells": sum(c.cell_type == "markdown" for c in facts.outline.cells),
+        "target_relationship_checked": any(_relates_target(e, facts.target)
+                                           for e in [*eda, *plots]),
+        "finding_cells": len(finding_cells(facts)),
+        "claims_contradicted": contradicted_claims(facts)[:MAX_LISTED],
     }
+
+
+_RELATING = frozenset({"groupby", "crosstab", "pivot_table", "corrwith", "corr"})
+
+
+def _shows_target(event: Event, facts: NotebookFacts) -> bool:
+    """Whether an inspection or plot shows the target's own distribution: the target
+    alone (``y.value_counts()``, a histogram), or over time in a time series (its trend);
+    the target split by another column is a relationship instead."""
+    if "target" not in event.flags:
+        return False
+    if not _relates_target(event, facts.target):
+        return True
+    return facts.time_ordered and any(DATE_NAME.search(c) for c in event.columns)
+
+
+def _relates_target(event: Event, target: str | None) -> bool:
+    """Whether an inspection or plot sets the target against another column: a groupby
+    or crosstab of the target by a column, its correlations, a plot naming both."""
+    if target is None or "target" not in event.flags:
+        return False
+    if event.name in ("corr", "corrwith"):
+        return True
+    others = [c for c in event.columns if c != target and c.isidentifier()]
+    return bool(others) and (event.kind == "plot" or event.name in _RELATING)
 
 
 def _data_imputation(facts: NotebookFacts) -> dict[str, object]:

@@ -192,7 +192,13 @@ def target_column(name: str, value: ast.expr) -> tuple[str | None, int]:
     if apis.TARGET_NAME.match(lowered):
         if isinstance(value, ast.Constant) and isinstance(value.value, str):
             return value.value, 2
-        return subscript_column(value), 2
+        column = subscript_column(value)
+        if column is None and isinstance(value, ast.Call | ast.Compare | ast.BinOp):
+            # y = (df['Churn'] == 'Yes').astype(int), y = np.log1p(df['SalePrice'])
+            found = {c for n in ast.walk(value) if isinstance(n, ast.Subscript)
+                     and (c := subscript_column(n)) is not None}
+            return (found.pop(), 1) if len(found) == 1 else (None, 0)
+        return column, 2
     if apis.FEATURES_NAME.match(lowered) and isinstance(value, ast.Call) and method_name(
             value) == "drop":
         dropped = string_constants(ast.Tuple(elts=[*value.args, *(

@@ -30,6 +30,7 @@ from memalign_nb.sections.classify import classify_cell
 from memalign_nb.sections.deprecations import DeprecatedUse
 from memalign_nb.sections.dimension_facts import FACT_BUILDERS, FACT_KEYS
 from memalign_nb.sections.events import Event, ImportedName
+from memalign_nb.sections.findings import code_lines
 from memalign_nb.sections.organization import NotebookOutline, outline_notebook
 from memalign_nb.sections.source import PipInstall, parse_source, read_install
 
@@ -83,6 +84,10 @@ class NotebookFacts:
         Code cells that are not Python 3 and were skipped (their text is still shown).
     notes : tuple of str
         Why cells were skipped, one note per cell.
+    markdown : tuple of (int, str)
+        ``(cell, text)`` of every markdown cell.
+    outputs : tuple of (int, str, int, str)
+        ``(cell, saved output text, code lines, source)`` of every code cell with output.
     """
 
     notebook_path: str
@@ -99,6 +104,8 @@ class NotebookFacts:
     outline: NotebookOutline
     unparsed_cells: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()
+    markdown: tuple[tuple[int, str], ...] = ()
+    outputs: tuple[tuple[int, str, int, str], ...] = ()
 
     def of(self, *kinds: str) -> tuple[Event, ...]:
         """The events of the given kinds, in notebook order."""
@@ -195,6 +202,9 @@ def extract_facts(notebook: Notebook) -> NotebookFacts:
         outline=outline_notebook(notebook, labels),
         unparsed_cells=tuple(unparsed),
         notes=tuple(notes),
+        markdown=tuple((c.index, c.source) for c in notebook.cells if c.is_markdown),
+        outputs=tuple((c.index, c.output_text, code_lines(c.source), c.source)
+                      for c in notebook.code_cells if c.output_text),
     )
 
 

@@ -82,6 +82,8 @@ class SymbolTable:
     masks : dict
         Boolean row masks (``is_train = df['date'] <= cutoff``) -> whether the
         comparison is on dates.
+    strings : dict
+        Variables holding a string constant (``TARGET = 'Survived'``) -> the string.
     bound, used : set
         Every name bound / read anywhere.
     star_import : bool
@@ -95,9 +97,18 @@ class SymbolTable:
     fits: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     masks: dict[str, bool] = field(default_factory=dict)
     rejoined: set[str] = field(default_factory=set)
+    strings: dict[str, str] = field(default_factory=dict)
     bound: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
     star_import: bool = False
+
+    def columns(self, node: ast.AST | None) -> tuple[str, ...]:
+        """The string constants inside ``node`` and the strings its variables hold:
+        ``df[TARGET]`` after ``TARGET = 'Survived'`` names ``Survived``."""
+        named = () if node is None else tuple(
+            self.strings[n.id] for n in ast.walk(node)
+            if isinstance(n, ast.Name) and n.id in self.strings)
+        return tuple(dict.fromkeys(string_constants(node) + named))
 
     def path(self, node: ast.AST) -> str | None:
         """``a.b.c`` for a Name/Attribute chain, its root resolved through imports."""
