@@ -102,8 +102,7 @@ def _stats(args: argparse.Namespace) -> int:
     rubrics = _rubrics(args)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
     stored = stored_grades(args, rubrics)
-    merged = {(*g.key, g.rater): g for g in (*dataset.feedback, *stored)}
-    grades = list(merged.values())
+    grades = list(dataset.with_grades(stored).feedback)
     task_types = Counter(case.task_type or "unknown" for case in dataset.cases)
     raters = sorted({g.rater for g in grades})
     print(f"dataset  {dataset.path}")
