@@ -181,8 +181,47 @@ def test_zero_missing_counts_in_the_output_make_imputation_not_applicable():
     assert "output of cell 1" in j.rationale
 
 
-def test_no_check_and_no_handling_is_not_applicable():
-    assert judge(case(HEAD, XY, SPLIT, FIT), "data_imputation").score == 0
+def test_isnull_any_printing_false_makes_imputation_not_applicable():
+    shown = ("print('NaN in train:', df.isnull().values.any())", "NaN in train: False")
+    j = judge(case(HEAD, shown, XY, SPLIT, FIT), "data_imputation")
+    assert (j.score, j.metadata["rule"]) == (0, "data_imputation.no_missing_values")
+    some = ("df.isnull().any()", "Age     True\nFare    False\ndtype: bool")
+    assert judge(case(HEAD, some, XY, SPLIT, FIT), "data_imputation").score == 2
+
+
+def test_an_unmeasured_table_with_nothing_imputed_scores_2_coarse_but_safe():
+    j = judge(case(HEAD, XY, SPLIT, FIT), "data_imputation")
+    assert (j.score, j.metadata["rule"]) == (2, "data_imputation.unmeasured")
+    assert j.metadata["facts"]["data_sources"] == ["table"]
+    assert "never measured in table data" in j.rationale
+
+
+@pytest.mark.parametrize("load", [
+    "from sklearn.datasets import load_iris\nX, y = load_iris(return_X_y=True)",
+    "from tensorflow import keras\nmnist = keras.datasets.mnist\n"
+    "(X_train, y_train), (X_test, y_test) = mnist.load_data()",
+    "import pandas as pd\ntrain = pd.read_csv('../input/mnist_train.csv')",
+    "import cv2\nimages = [cv2.imread(p) for p in paths]",
+    "import pandas as pd\ntrain = pd.read_csv('train.csv')\nX_train = train.values / 255.0",
+])
+def test_data_complete_by_construction_makes_imputation_not_applicable(load):
+    fit = "from sklearn.svm import SVC\nmodel = SVC()\nmodel.fit(X_train, y_train)"
+    j = judge(case(load, fit), "data_imputation")
+    assert (j.score, j.metadata["rule"]) == (0, "data_imputation.complete_by_construction")
+    assert j.metadata["facts"]["data_complete_by_construction"]
+
+
+def test_test_rows_filled_with_their_own_statistics_score_1():
+    own = ("test = pd.read_csv('test.csv')\nfare = test['Fare'].median()\n"
+           "test['Fare'] = test['Fare'].fillna(fare)")
+    j = judge(case(HEAD, XY, SPLIT, FIT, own), "data_imputation")
+    assert (j.score, j.metadata["rule"]) == (1, "data_imputation.leakage")
+    assert "on held-out rows" in j.rationale
+    each = ("for frame in [X_train, X_test]:\n"
+            "    frame['Age'] = frame['Age'].fillna(frame['Age'].mean())")
+    assert judge(case(HEAD, XY, SPLIT, each, FIT), "data_imputation").score == 1
+    reused = each.replace("frame['Age'].mean()", "X_train['Age'].mean()")
+    assert judge(case(HEAD, XY, SPLIT, reused, FIT), "data_imputation").score == 3
 
 
 def test_missing_values_left_to_break_training_score_1_not_0():

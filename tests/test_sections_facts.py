@@ -107,6 +107,44 @@ def test_test_file_filled_with_training_statistics_is_clean():
     assert dim(leaky, "data_imputation")["imputer_fit_on_test"]
 
 
+def test_fill_values_held_in_variables_keep_the_role_of_their_rows():
+    files = "import pandas as pd\ntrain = pd.read_csv('train.csv')\ntest = pd.read_csv('test.csv')"
+    own = facts_of(files, "fare = test['Fare'].median()\nlow = fare - 1\n"
+                          "test['Fare'] = test['Fare'].fillna(low)")
+    assert dim(own, "data_imputation")["imputer_fit_on_test"]
+    fill = own.of("transform")[0]
+    assert (fill.name, fill.data) == ("fillna(median)", "test") and "precomputed" in fill.flags
+    reused = facts_of(files, "fare = train['Fare'].median()\n"
+                             "test['Fare'] = test['Fare'].fillna(fare)")
+    assert not dim(reused, "data_imputation")["imputer_fit_on_test"]
+
+
+def test_a_loop_over_training_and_test_frames_learns_from_each():
+    facts = facts_of(
+        "import pandas as pd\ntrain = pd.read_csv('train.csv')\ntest = pd.read_csv('test.csv')",
+        "combine = [train, test]\nfor frame in combine:\n"
+        "    age = frame['Age'].mean()\n"
+        "    frame.loc[frame['Age'].isnull(), 'Age'] = age")
+    assert dim(facts, "data_imputation")["imputer_fit_on_test"]
+    for_each = facts_of(HEAD, SPLIT, "for part in (X_train, X_test):\n"
+                                     "    part['Fare'] = pd.cut(part['Fare'], 4)")
+    binned = for_each.of("transform")[0]
+    assert (binned.name, binned.data, binned.columns) == ("column from cut", "test", ("Fare",))
+    assert dim(for_each, "feature_engineering")["transform_fit_on_test"]
+
+
+@pytest.mark.parametrize(("code", "learned"), [
+    ("df['z'] = (df['x'] - df['x'].mean()) / df['x'].std()", True),
+    ("df['band'] = pd.qcut(df['x'], 4)", True),
+    ("df['band'] = pd.cut(df['x'], [0, 18, 65, 120])", False),  # fixed edges
+    ("df['total'] = df[['a', 'b']].sum(axis=1)", False),  # row-wise
+    ("df['x'] = df['x'].fillna(df['x'].mean())", False),  # a fill, not a feature
+])
+def test_columns_standardised_or_binned_by_hand_are_learned_transforms(code, learned):
+    facts = facts_of(HEAD, code)
+    assert any(e.name.startswith("column from") for e in facts.of("transform")) is learned
+
+
 def test_missingness_measured_and_target_imputed():
     facts = facts_of(HEAD, "df.isnull().sum()", "df['target'] = df['target'].fillna(0)")
     imputation = dim(facts, "data_imputation")

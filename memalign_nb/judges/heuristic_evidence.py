@@ -63,6 +63,7 @@ _NAN_ERROR = re.compile(r"Input\s+(?:\w+\s+)?contains\s+NaN|NaNs?\s+(?:values\s+
                         r"not\s+(?:allowed|supported)", re.I)
 _INFO_ENTRIES = re.compile(r"(\d+) entries")
 _INFO_NON_NULL = re.compile(r"\b(\d+) non-null\b")
+_BOOLEAN_LINE = re.compile(r"^[^\n]*?\b(True|False)\s*$", re.M)
 _FILL_ARGUMENT = re.compile(r"fillna\(\s*(?:value\s*=\s*)?([A-Za-z_][\w.]*)\s*[,)]")
 _CONSTANT_NAMES = frozenset({"None", "np.nan", "numpy.nan", "pd.NA", "math.nan", "True",
                              "False"})
@@ -300,7 +301,8 @@ def library_name(name: str) -> bool:
 
 
 def missing_counts(ev: Evidence) -> tuple[bool | None, list[int]]:
-    """Whether the saved outputs of short missing-value checks show any missing value.
+    """Whether the saved outputs of short missing-value checks show any missing value:
+    counts, ``info()`` non-null counts, or the booleans of ``isnull().any()``.
 
     Returns
     -------
@@ -308,14 +310,18 @@ def missing_counts(ev: Evidence) -> tuple[bool | None, list[int]]:
         None when no short check shows counts (not run, or the checks sit in long
         cells, whose outputs mix other numbers); the cells whose outputs decided.
     """
-    cells = {e.cell for e in ev.facts.of("missing_check")} | {
-        e.cell for e in ev.facts.of("eda") if e.name == "info"}
+    checks = ev.facts.of("missing_check")
+    cells = {e.cell for e in checks} | {e.cell for e in ev.facts.of("eda") if e.name == "info"}
+    positive = {e.cell for e in checks if e.name in ("isnull", "isna")} - {
+        e.cell for e in checks if e.name in ("notnull", "notna")}
     counts: list[float] = []
     seen: list[int] = []
     for cell, text in ev.short_outputs(cells).items():
         found = [value for _, value in labelled_numbers(text)]
         if entries := [int(n) for n in _INFO_ENTRIES.findall(text)]:
             found += [max(entries) - int(n) for n in _INFO_NON_NULL.findall(text)]
+        if cell in positive:  # df.isnull().values.any() printing False
+            found += [float(m == "True") for m in _BOOLEAN_LINE.findall(text)]
         if found:
             counts += found
             seen.append(cell)

@@ -47,7 +47,8 @@ DEAD_PACKAGES = frozenset({"sklearn"})
 
 def _leaks(ev: Evidence, events: list[Event], what: str, prefix: str, f: Finder) -> None:
     """Findings for training-time transforms fitted before the split, on all rows or on
-    held-out rows (pipelines excepted)."""
+    held-out rows, and for fill values learned from held-out rows at any time (pipelines
+    excepted)."""
     fitted = loose(read.training_time(ev, events))
     before = first(fitted, lambda e: "before_split" in e.flags and e.data != TEST)
     if before and f.get(f"{prefix}_fit_before_split"):
@@ -57,7 +58,10 @@ def _leaks(ev: Evidence, events: list[Event], what: str, prefix: str, f: Finder)
     if full and full is not before and f.get(f"{prefix}_fit_on_full_data"):
         f.add(f"{describe(full)} {what} on all rows, held-out rows included",
               **{f"{prefix}_fit_on_full_data": True})
-    test = first(fitted, lambda e: e.data == TEST)
+    # fill values learned from held-out rows at any time; other transforms refitted on new
+    # data at inference time are judged under model_use
+    test = first(loose(events) if prefix == "imputer" else fitted, lambda e: e.data == TEST
+                 and e.name not in STATELESS_TRANSFORMS)
     if test and f.get(f"{prefix}_fit_on_test"):
         f.add(f"{describe(test)} {what} on held-out rows", **{f"{prefix}_fit_on_test": True})
 
@@ -183,8 +187,8 @@ def data_imputation(ev: Evidence) -> Verdict:
     if pipeline or f.get("imputer_fit_on_train") or reused or time_fill:
         where = ("inside a pipeline" if pipeline else
                  "on training rows after the split" if f.get("imputer_fit_on_train") else
-                 f"once and reused on held-out rows ({describe(reused)})" if reused
-                 else "along time (forward fill)")
+                 "once" if reused else "along time (forward fill)")
+        where += f" and reused on held-out rows ({describe(reused)})" if reused else ""
         f.add(f"{', '.join(methods) or 'fill values'} learned {where}",
               imputer_in_pipeline=pipeline, imputer_fit_on_train=f.get("imputer_fit_on_train"),
               imputation_leakage=False, imputation_methods=methods)
@@ -224,12 +228,19 @@ def _unhandled(ev: Evidence, f: Finder) -> Verdict:
               "NaN error is shown, so columns or rows may be dropped unmeasured",
               missing_values_handled=False, missing_counts_zero=False)
         return f.verdict(2, "unhandled_no_error")
+    sources = f.get("data_sources")
+    if f.get("data_complete_by_construction"):
+        f.add(f"the data ({', '.join(sources)}) has no missing values by construction, and "
+              "nothing is imputed", missing_values_handled=False, data_sources=sources,
+              data_complete_by_construction=True)
+        return f.verdict(0, "complete_by_construction")
     measured = f.get("missingness_measured")
     f.add(("missingness is measured but no saved output shows a count" if measured else
-           "no missing-value check") + ", nothing is imputed and no output shows a NaN "
-          "error: the data looks complete", missing_values_handled=False,
-          missingness_measured=measured)
-    return f.verdict(0, "no_evidence_of_missing")
+           "missingness is never measured") + f" in {' and '.join(sources) or 'the'} data "
+          "and nothing is imputed: safe so far (no output shows a NaN error) but "
+          "unexamined", missing_values_handled=False, missingness_measured=measured,
+          data_sources=sources, data_complete_by_construction=False)
+    return f.verdict(2, "unmeasured")
 
 
 def feature_engineering(ev: Evidence) -> Verdict:

@@ -31,11 +31,11 @@ from memalign_nb.sections.events import (
     method_name,
     name_role,
     path_role,
-    statistic,
     string_constants,
     target_column,
     var_name,
 )
+from memalign_nb.sections.sources import IMAGES, pixel_scaling
 from memalign_nb.sections.symbols import ObjectInfo, manual_split
 
 logger = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class Scanner(CallRecorder):
         elif isinstance(node, ast.For | ast.AsyncFor):
             self._exprs(node.iter)
             self._bind(node.target, node.iter)
-            self._fold_roles(node.target, node.iter)
+            self.note_loop(node.target, node.iter)
             self._body(node.body + node.orelse)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             self.bound.add(node.name)
@@ -118,17 +118,6 @@ class Scanner(CallRecorder):
                     self._exprs(child)
             if isinstance(node, ast.Global | ast.Nonlocal):
                 self.bound.update(node.names)
-
-    def _fold_roles(self, target: ast.expr, loop: ast.expr) -> None:
-        """``for tr, te in kf.split(X)`` (or ``enumerate(...)``): tr is train, te is test."""
-        if isinstance(loop, ast.Call) and last_name(loop.func) == "enumerate" and loop.args:
-            loop = loop.args[0]
-            target = target.elts[-1] if isinstance(target, ast.Tuple) else target
-        if method_name(loop) != "split" or not isinstance(target, ast.Tuple):
-            return
-        for name, role in zip(target.elts, (TRAIN, TEST), strict=False):
-            if isinstance(name, ast.Name):
-                self.roles[name.id] = role
 
     def _body(self, nodes: list[ast.stmt]) -> None:
         for node in nodes:
@@ -176,6 +165,7 @@ class Scanner(CallRecorder):
         role, frame = self.role(value), self.makes_frame(value)
         joined = self.joins(value)
         self.note_baseline(name, value)
+        self.note_value(name, value)
         if isinstance(value, ast.Call) and self.functions.get(var_name(value.func)):
             self.prepared.add(name)
         else:
@@ -273,9 +263,16 @@ class Scanner(CallRecorder):
             isinstance(n, ast.Attribute) and n.attr in apis.MISSING_CHECKS
             for n in ast.walk(target.slice)
         )
-        stat = statistic([value])
+        stat = self.statistic_of([value])
+        scaled = self.statistic_of([value], apis.COLUMN_STATISTICS)
         if selects_missing:
             self._missing("assign", target, target.lineno, stat)
+        elif scaled is not None and not any(
+                method_name(n) in apis.MISSING_HANDLERS for n in ast.walk(value)):
+            self.events.append(Event(  # standardised or binned by hand: learned from rows
+                "transform", f"column from {scaled[0]}", self.cell, target.lineno,
+                self.role(scaled[1]) or self.role(target) or UNKNOWN, "other",
+                var_name(target.value), frozenset({"statistic"}), columns=self.columns(target)))
         elif (isinstance(target.slice, ast.Constant) and stat is None
               and method_name(value) not in apis.MISSING_HANDLERS
               and self.role(value) is not None):
@@ -293,6 +290,9 @@ class Scanner(CallRecorder):
                 self.selected[id(sub.value)] = self.columns(sub.slice)
             elif isinstance(sub, ast.Name):
                 (self.used if isinstance(sub.ctx, ast.Load) else self.bound).add(sub.id)
+            elif isinstance(sub, ast.BinOp) and pixel_scaling(sub):
+                self.events.append(Event("data_source", "/255", self.cell, sub.lineno,
+                                         self.role(sub.left) or UNKNOWN, IMAGES))
             elif isinstance(sub, ast.arg):
                 self.bound.add(sub.arg)
             elif isinstance(sub, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and sub.name:
@@ -313,6 +313,7 @@ class Scanner(CallRecorder):
         last = last_name(func)
         path = self.path(func) or last
         self.mark_nested(node, last)
+        self.note_source(node, path, line)
         for kw in node.keywords:
             value = kw.value.value if isinstance(kw.value, ast.Constant) else None
             entry = deprecations.match_keyword(last, kw.arg or "", value)
@@ -336,7 +337,7 @@ class Scanner(CallRecorder):
             self._method_call(node, func, last, receiver, line)
         owner = self.objects.get(var_name(func.value)) if isinstance(func, ast.Attribute) else None
         if path.startswith("mlflow.") or (owner is not None and owner.kind == "client"):
-            self._mlflow(node, last, line)
+            self.mlflow_call(node, last, line)
         handler = FUNCTION_HANDLERS.get(last) or FUNCTION_HANDLERS.get(path)
         if handler is not None:
             handler(self, node, last, line)
@@ -378,7 +379,7 @@ class Scanner(CallRecorder):
             self.events.append(Event("missing_check", last, self.cell, line,
                                      columns=self.columns(func.value)))
         elif last in apis.MISSING_HANDLERS:
-            self._missing(last, func.value, line, statistic([*node.args, *(
+            self._missing(last, func.value, line, self.statistic_of([*node.args, *(
                 kw.value for kw in node.keywords)]))
         elif last in apis.TIME_METHODS:
             self._time(last, line)
@@ -475,21 +476,19 @@ class Scanner(CallRecorder):
         if stat is not None:
             name, source = stat
             data = self.role(source) or self.role(receiver) or UNKNOWN
+            held = {"precomputed"} if var_name(source) in self.statistics else set()
             self.events.append(Event("transform", f"{how}({name})", self.cell, line, data,
                                      "imputer", var_name(receiver),
-                                     frozenset(flags | {"statistic"}), columns=columns))
-
-    def _mlflow(self, node: ast.Call, last: str, line: int) -> None:
-        flags = {kw.arg for kw in node.keywords if kw.arg in ("signature", "input_example")
-                 and not (isinstance(kw.value, ast.Constant) and kw.value.value is None)}
-        self.events.append(Event("mlflow", last, self.cell, line, flags=frozenset(flags)))
+                                     frozenset(flags | held | {"statistic"}), columns=columns))
 
 
 def _refits_nothing(events: list[Event], function: ast.AST) -> bool:
     """Whether a function body (its ``events``) fits nothing on the data it is given: no
-    model or transformer fit, no fill statistic, and ``get_dummies`` only when its columns
-    are aligned to others (``.reindex(columns=...)``, ``.align``)."""
-    if any(e.kind in ("fit", "tuning") or (e.kind == "transform" and e.name != "get_dummies")
+    model or transformer fit, no fill statistic computed there (one computed earlier is
+    reused), and ``get_dummies`` only when its columns are aligned to others
+    (``.reindex(columns=...)``, ``.align``)."""
+    if any(e.kind in ("fit", "tuning") or (e.kind == "transform" and e.name != "get_dummies"
+                                            and "precomputed" not in e.flags)
            for e in events):
         return False
     return not any(e.name == "get_dummies" for e in events) or any(

@@ -196,7 +196,7 @@ FRAME_METHODS = _words(
 NON_FRAME_ATTRIBUTES = _words("values shape columns index dtypes size ndim")
 """Attributes of a pandas object that are not pandas objects."""
 
-MISSING_CHECKS = _words("isnull isna notnull notna")
+MISSING_CHECKS = _words("isnull isna notnull notna isnan")
 """Methods that measure missingness."""
 
 MISSING_HANDLERS = _words("fillna dropna interpolate ffill bfill backfill pad")
@@ -204,6 +204,13 @@ MISSING_HANDLERS = _words("fillna dropna interpolate ffill bfill backfill pad")
 
 STATISTICS = _words("mean median mode std var min max quantile agg sum")
 """Statistics that a fill value may be learned from."""
+
+BINNINGS = _words("cut qcut")
+"""pandas binnings, learned from the data when their edges are (``pd.cut(x, 5)``)."""
+
+COLUMN_STATISTICS = _words("mean median std var quantile") | BINNINGS
+"""Statistics a column is standardised or binned with by hand (``(x - x.mean()) /
+x.std()``): a transform learned from the rows it is computed on."""
 
 EDA_METHODS = _words("head tail info describe value_counts corr corrwith nunique unique skew kurt"
                      " groupby crosstab pivot_table profile_report")

@@ -27,6 +27,7 @@ from memalign_nb.sections.events import (
     subscript_column,
     var_name,
 )
+from memalign_nb.sections.sources import source_kind
 from memalign_nb.sections.symbols import SymbolTable
 
 BASELINE_NAME = re.compile(r"baseline|naive|persistence|dummy", re.I)
@@ -133,6 +134,19 @@ class CallRecorder(SymbolTable):
 
     def _time(self, what: str, line: int) -> None:
         self.events.append(Event("time_order", what, self.cell, line))
+
+    def note_source(self, node: ast.Call, path: str, line: int) -> None:
+        """A ``data_source`` event when the call reads data (see :mod:`.sources`)."""
+        kind = source_kind(path, node)
+        if kind is not None:
+            self.events.append(Event("data_source", path.rsplit(".", 1)[-1], self.cell, line,
+                                     group=kind, columns=string_constants(node)[:1]))
+
+    def mlflow_call(self, node: ast.Call, last: str, line: int) -> None:
+        """An ``mlflow`` event; ``signature`` and ``input_example`` given become flags."""
+        flags = {kw.arg for kw in node.keywords if kw.arg in ("signature", "input_example")
+                 and not (isinstance(kw.value, ast.Constant) and kw.value.value is None)}
+        self.events.append(Event("mlflow", last, self.cell, line, flags=frozenset(flags)))
 
     # -- function calls handled by name (see FUNCTION_HANDLERS) ---------------------------
     def _split_call(self, node: ast.Call, last: str, line: int) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from memalign_nb.sections.apis import DATE_NAME, IMBALANCE_METRICS
 from memalign_nb.sections.events import CV, FULL, TEST, TRAIN, UNKNOWN, Event
 from memalign_nb.sections.findings import contradicted_claims, finding_cells
+from memalign_nb.sections.sources import COMPLETE_KINDS, IMAGES
 
 if TYPE_CHECKING:
     from memalign_nb.sections.facts import NotebookFacts
@@ -76,6 +77,11 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "rows_dropped": "dropna used",
         "split_present": "the data is split into training and held-out rows",
         "split_cells": "cells where the split happens",
+        "data_sources": "kinds of data read: table (files, SQL), library (a library's "
+                        "built-in dataset, or a file copy of one), images, text",
+        "data_complete_by_construction": "the data cannot have missing values: images, "
+                                         "raw text, or a library's built-in dataset, and "
+                                         "no other table",
     },
     "feature_engineering": {
         "transformers": "fitted transformers other than imputers (scalers, encoders, ...)",
@@ -292,6 +298,7 @@ def _data_imputation(facts: NotebookFacts) -> dict[str, object]:
     before, full, test = _leaks(facts, imputers)
     methods = _names(e for e in [*imputers, *handling] if e.kind == "transform"
                      or e.name in ("dropna", "interpolate", "ffill", "bfill"))
+    kinds = {e.group for e in facts.of("data_source")}
     return {
         "missing_values_handled": bool(imputers or handling),
         "missingness_measured": bool(facts.of("missing_check")),
@@ -308,6 +315,9 @@ def _data_imputation(facts: NotebookFacts) -> dict[str, object]:
         "rows_dropped": any(e.name == "dropna" for e in handling),
         "split_present": bool(facts.split_cells),
         "split_cells": list(facts.split_cells),
+        "data_sources": sorted(kinds),
+        "data_complete_by_construction": IMAGES in kinds or bool(kinds) and kinds <= (
+            COMPLETE_KINDS),
     }
 
 

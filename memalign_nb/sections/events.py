@@ -52,7 +52,8 @@ class Event:
     flags : frozenset of str
         Details: ``in_pipeline``, ``shuffled``, ``stratified``, ``seeded``, ``time_based``,
         ``cv``, ``pipeline``, ``fitted_on_<role>``, ``signature``, ``input_example``,
-        ``statistic``, ``target``, ``before_split``, ``after_split``.
+        ``statistic``, ``precomputed`` (a fill value held in a variable, computed
+        earlier), ``target``, ``before_split``, ``after_split``.
     refs : tuple of int
         Cells this event depends on: for a prediction, where its model was fitted or loaded.
     columns : tuple of str
@@ -145,23 +146,40 @@ def path_role(call: ast.Call) -> str | None:
     return None
 
 
-def _statistic_calls(nodes: Iterable[ast.AST]) -> Iterator[ast.Call]:
+def _statistic_calls(nodes: Iterable[ast.AST], names: frozenset[str]) -> Iterator[ast.Call]:
     for node in nodes:
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Call) and method_name(sub) in apis.STATISTICS:
+            if isinstance(sub, ast.Call) and method_name(sub) in names and not any(
+                    kw.arg == "axis" and isinstance(kw.value, ast.Constant)
+                    and kw.value.value in (1, "columns") for kw in sub.keywords):
                 yield sub
 
 
-def statistic(nodes: Iterable[ast.AST]) -> tuple[str, ast.AST] | None:
-    """The statistic a fill value is computed with, and what it is computed on.
+def _bins_from_data(call: ast.Call) -> bool:
+    """Whether ``pd.cut(x, 5)`` / ``pd.qcut(x, 4)`` places its edges by the data's range or
+    quantiles (``pd.cut(x, [0, 18, 65, 120])`` has fixed edges)."""
+    bins = call.args[1] if len(call.args) > 1 else next(
+        (kw.value for kw in call.keywords if kw.arg in ("bins", "q")), None)
+    return method_name(call) == "qcut" or (
+        isinstance(bins, ast.Constant) and isinstance(bins.value, int))
+
+
+def statistic(nodes: Iterable[ast.AST], names: frozenset[str] = apis.STATISTICS
+              ) -> tuple[str, ast.AST] | None:
+    """The statistic a value is computed with, and what it is computed on.
 
     ``df.fillna(df.mean())`` (``nodes`` = the call's arguments) gives ``("mean", df)``;
-    None when the value is not learned from data (a constant, ``method='ffill'``).
+    ``pd.cut(df['Age'], 5)`` gives ``("cut", df['Age'])`` (edges from the data's range);
+    None when the value is not learned from data (a constant, ``method='ffill'``, a
+    row-wise ``sum(axis=1)``). ``names`` are the statistics looked for.
     """
-    call = next(_statistic_calls(nodes), None)
-    if call is None:
-        return None
-    return method_name(call), call.func.value  # type: ignore[attr-defined]
+    for call in _statistic_calls(nodes, names):
+        if method_name(call) in apis.BINNINGS:
+            if _bins_from_data(call) and call.args:
+                return method_name(call), call.args[0]
+            continue
+        return method_name(call), call.func.value  # type: ignore[attr-defined]
+    return None
 
 
 def subscript_column(node: ast.AST) -> str | None:

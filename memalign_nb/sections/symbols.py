@@ -24,6 +24,7 @@ from memalign_nb.sections.events import (
     last_name,
     method_name,
     name_role,
+    statistic,
     string_constants,
 )
 
@@ -84,6 +85,12 @@ class SymbolTable:
         comparison is on dates.
     strings : dict
         Variables holding a string constant (``TARGET = 'Survived'``) -> the string.
+    statistics : dict
+        Variables holding a statistic of data (``fare = test['Fare'].median()``, and
+        values computed from one) -> the statistic; their role is the data's.
+    collections : dict
+        Variables holding a list or tuple of variables (``combine = [train, test]``) ->
+        their names.
     bound, used : set
         Every name bound / read anywhere.
     star_import : bool
@@ -98,6 +105,8 @@ class SymbolTable:
     masks: dict[str, bool] = field(default_factory=dict)
     rejoined: set[str] = field(default_factory=set)
     strings: dict[str, str] = field(default_factory=dict)
+    statistics: dict[str, str] = field(default_factory=dict)
+    collections: dict[str, tuple[str, ...]] = field(default_factory=dict)
     bound: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
     star_import: bool = False
@@ -120,6 +129,56 @@ class SymbolTable:
             return None
         parts.append(self.aliases.get(node.id, node.id))
         return ".".join(reversed(parts))
+
+    def statistic_of(self, nodes: list[ast.AST], names: frozenset[str] = apis.STATISTICS
+                     ) -> tuple[str, ast.AST] | None:
+        """:func:`~memalign_nb.sections.events.statistic`, also through variables holding
+        one (``df.fillna(fare)`` after ``fare = test['Fare'].median()``)."""
+        found = statistic(nodes, names)
+        if found is None:
+            held = next((n for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)
+                         and self.statistics.get(n.id) in names), None)
+            found = (self.statistics[held.id], held) if held is not None else None
+        return found
+
+    def note_value(self, name: str, value: ast.expr) -> None:
+        """After ``name = value``: remember a statistic, a collection of variables, or a
+        module path (``mnist = keras.datasets.mnist``) ``name`` now holds."""
+        stat = None if self.makes_frame(value) or method_name(value) in (
+            apis.MISSING_HANDLERS) else self.statistic_of([value])
+        self.statistics.pop(name, None)
+        self.collections.pop(name, None)
+        if isinstance(value, ast.List | ast.Tuple):
+            self.collections[name] = tuple(e.id for e in value.elts if isinstance(e, ast.Name))
+        elif stat is not None:
+            self.statistics[name] = stat[0]
+        root = value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if isinstance(value, ast.Attribute) and isinstance(root, ast.Name) and (
+                root.id in self.aliases):
+            self.aliases[name] = self.path(value) or name
+        else:
+            self.aliases.pop(name, None)
+
+    def note_loop(self, target: ast.expr, loop: ast.expr) -> None:
+        """Roles of loop variables: ``for tr, te in kf.split(X)`` gives train and test
+        indices; ``for df in [train, test]`` visits each frame, the held-out one included,
+        so what is learned inside the loop is learned from held-out rows too."""
+        if isinstance(loop, ast.Call) and last_name(loop.func) == "enumerate" and loop.args:
+            loop = loop.args[0]
+            target = target.elts[-1] if isinstance(target, ast.Tuple) else target
+        if method_name(loop) == "split" and isinstance(target, ast.Tuple):
+            for name, role in zip(target.elts, (TRAIN, TEST), strict=False):
+                if isinstance(name, ast.Name):
+                    self.roles[name.id] = role
+            return
+        members = (tuple(e.id for e in loop.elts if isinstance(e, ast.Name))
+                   if isinstance(loop, ast.List | ast.Tuple) else
+                   self.collections.get(loop.id, ()) if isinstance(loop, ast.Name) else ())
+        if isinstance(target, ast.Name) and {TRAIN, TEST} <= {
+                self.roles.get(m) or name_role(m) for m in members}:
+            self.roles[target.id] = TEST
 
     def object_of(self, value: ast.AST) -> ObjectInfo | None:
         """The ML object a value holds or builds (``Pipeline([...]).fit(X, y)``), if any."""
