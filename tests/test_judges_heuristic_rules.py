@@ -275,6 +275,60 @@ def test_get_dummies_is_stateless_not_leakage():
     assert j.score == 2
 
 
+@pytest.mark.parametrize(("coding", "model", "score"), [
+    ("df['Embarked'] = df['Embarked'].map({'S': 0, 'C': 1, 'Q': 2})", "KNeighborsClassifier", 1),
+    ("codes = {'Mr': 1, 'Miss': 2, 'Mrs': 3, 'Rare': 4}\ndf['Title'] = df['Title'].map(codes)",
+     "LogisticRegression", 1),
+    ("df.replace('C', 0, inplace=True)\ndf.replace('S', 1, inplace=True)\n"
+     "df.replace('Q', 2, inplace=True)", "SVC", 1),
+    ("df['Embarked'] = df['Embarked'].map({'S': 0, 'C': 1, 'Q': 2})",
+     "RandomForestClassifier", 2),  # a tree only splits on the codes
+    ("df['Size'] = df['Size'].map({'small': 0, 'medium': 1, 'large': 2})", "SVC", 2),  # a scale
+    ("df['Sex'] = df['Sex'].map({'male': 0, 'female': 1})", "SVC", 2),  # two categories
+    ("df['Survived'] = df['Survived'].map({'no': 0, 'yes': 1, 'maybe': 2})", "SVC", 2),  # target
+])
+def test_nominal_categories_coded_as_integers_for_an_order_sensitive_model(coding, model, score):
+    fit = f"from sklearn import svm, neighbors, linear_model\nmodel = {model}()\n" \
+          "model.fit(X_train, y_train)"
+    j = judge(case(HEAD, coding, XY, SPLIT, fit), "feature_engineering")
+    assert j.score == score
+    if score == 1:
+        assert j.metadata["facts"]["order_sensitive_models"] == [model]
+        assert "which reads them as ordered quantities" in j.rationale
+
+
+def test_encoders_learn_categories_on_all_rows_but_not_apart_on_new_rows():
+    before = ("from sklearn.preprocessing import OneHotEncoder\nenc = OneHotEncoder()\n"
+              "X = enc.fit_transform(X)")
+    assert judge(case(HEAD, XY, before, SPLIT, FIT), "feature_engineering").score == 2
+    apart = ("from sklearn.preprocessing import LabelEncoder\nle = LabelEncoder()\n"
+             "X_train['city'] = le.fit_transform(X_train['city'])\n"
+             "X_test['city'] = le.fit_transform(X_test['city'])")
+    j = judge(case(HEAD, XY, SPLIT, FIT, apart), "feature_engineering")  # after the fit too
+    assert j.score == 1 and "LabelEncoder in cell 4 is fitted on held-out rows" in j.rationale
+
+
+def test_derived_features_need_a_function_or_a_train_fitted_transform_for_3():
+    by_hand = judge(case(HEAD, 'df["FamilySize"] = df["SibSp"] + df["Parch"] + 1', XY, SPLIT,
+                         FIT), "feature_engineering")
+    assert by_hand.score == 2 and "written by hand" in by_hand.rationale
+    function = ("def add_features(frame):\n    frame = frame.copy()\n"
+                "    frame['FamilySize'] = frame['SibSp'] + frame['Parch'] + 1\n    return frame\n"
+                "df = add_features(df)")
+    j = judge(case(HEAD, function, XY, SPLIT, FIT), "feature_engineering")
+    assert (j.score, j.metadata["facts"]["features_in_function"]) == (3, 1)
+
+
+def test_pixels_scaled_by_a_constant_score_3():
+    pixels = ("import pandas as pd\ntrain = pd.read_csv('train.csv')\n"
+              "X_train = train.drop(columns=['label']).values / 255.0\ny_train = train['label']")
+    fit = "from keras.models import Sequential\nmodel = Sequential()\nmodel.fit(X_train, y_train)"
+    j = judge(case(pixels, fit), "feature_engineering")
+    assert (j.score, j.metadata["facts"]["pixels_scaled"]) == (3, True)
+    raw = judge(case(pixels.replace(" / 255.0", ""), fit), "feature_engineering")
+    assert raw.score == 2
+
+
 # -- model_training -------------------------------------------------------------------------
 def test_fitting_on_held_out_rows_scores_1():
     j = judge(case(HEAD, XY, SPLIT, "model = RandomForestClassifier()\nmodel.fit(X_test, y_test)"),

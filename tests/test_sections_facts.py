@@ -197,6 +197,44 @@ def test_label_encoding_of_features_but_not_of_the_target():
     assert encode_x.of("transform")[0].columns == ("city",)
 
 
+def test_categories_coded_by_hand_and_order_sensitive_models():
+    facts = facts_of(HEAD, "codes = {'S': 0, 'C': 1, 'Q': 2}\ndf['Embarked'] = "
+                           "df['Embarked'].map(codes)\n"
+                           "df.replace({'Size': {'low': 0, 'mid': 1, 'high': 2}}, inplace=True)",
+                     SPLIT, "from sklearn.neighbors import KNeighborsClassifier\n"
+                            "KNeighborsClassifier().fit(X_train, y_train)\n"
+                            "RandomForestClassifier().fit(X_train, y_train)")
+    coded = facts.of("category_codes")
+    assert [(e.columns, "ordered" in e.flags) for e in coded] == [
+        (("Embarked",), False), (("Size",), True)]
+    features = dim(facts, "feature_engineering")
+    assert features["nominal_integer_codes"] == ["Embarked"]
+    assert features["order_sensitive_models"] == ["KNeighborsClassifier"]
+
+
+def test_an_encoder_applied_to_every_column_is_fitted_on_the_frame():
+    facts = facts_of(HEAD, "from sklearn.preprocessing import LabelEncoder\n"
+                           "df = df.apply(LabelEncoder().fit_transform)")
+    (encoder,) = facts.of("transform")
+    assert (encoder.name, encoder.data) == ("LabelEncoder", "full")
+
+
+def test_models_picked_from_a_dict_of_candidates_are_known():
+    pick = ("from sklearn.linear_model import Ridge\n"
+            "candidates = {'linear': Ridge(), 'tree': RandomForestClassifier()}\n"
+            "model = candidates['linear'].fit(X_train, y_train)")
+    facts = facts_of(HEAD, SPLIT, pick)
+    assert [e.name for e in facts.of("fit")] == ["Ridge"]
+
+
+def test_derived_columns_in_a_function_and_settings_named_like_data():
+    facts = facts_of(HEAD, "def add(frame):\n    frame['ratio'] = frame['a'] / frame['b']\n"
+                           "    return frame", "val = [5, 6, 7]\nfor v in val:\n"
+                           "    X.iloc[:, v] = StandardScaler().fit_transform(X.iloc[:, v])")
+    assert dim(facts, "feature_engineering")["features_in_function"] == 1
+    assert not dim(facts, "feature_engineering")["transform_fit_on_test"]  # val holds no rows
+
+
 def test_get_dummies_applied_to_train_and_test_apart():
     facts = facts_of("import pandas as pd\ntrain = pd.read_csv('train.csv')\n"
                      "test = pd.read_csv('test.csv')",

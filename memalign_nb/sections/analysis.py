@@ -15,7 +15,7 @@ from __future__ import annotations
 import ast
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from memalign_nb.sections import apis, deprecations
 from memalign_nb.sections.calls import FUNCTION_HANDLERS, CallRecorder
@@ -35,7 +35,7 @@ from memalign_nb.sections.events import (
     target_column,
     var_name,
 )
-from memalign_nb.sections.sources import IMAGES, pixel_scaling
+from memalign_nb.sections.sources import pixel_scaling
 from memalign_nb.sections.symbols import ObjectInfo, manual_split
 
 logger = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class Scanner(CallRecorder):
         elif isinstance(node, ast.AnnAssign | ast.AugAssign) and node.value is not None:
             self._exprs(node.value)
             self._exprs(node.target)
+            if isinstance(node, ast.AugAssign) and pixel_scaling(node):  # img /= 255.0
+                self.note_pixels(node)
         elif isinstance(node, ast.For | ast.AsyncFor):
             self._exprs(node.iter)
             self._bind(node.target, node.iter)
@@ -109,6 +111,8 @@ class Scanner(CallRecorder):
                     self._exprs(child)
             if not isinstance(node, ast.ClassDef):
                 self.functions[node.name] = _refits_nothing(self.events[start:], node)
+                self.events[start:] = [replace(e, flags=e.flags | {"in_function"})
+                                       if e.kind == "feature" else e for e in self.events[start:]]
         else:
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.stmt):
@@ -242,7 +246,7 @@ class Scanner(CallRecorder):
             group = {"date_mask": "date", "slice": "ordered"}.get(kind, "random")
             self.events.append(Event("split", kind, self.cell, value.lineno, FULL, group,
                                      name, flags))
-        role = named or computed
+        role = None if _literal(value) else named or computed  # val = [5, 6]: no rows
         if role is None and self.is_source(value):
             role = path_role(value) or FULL
         if role is not None:
@@ -265,17 +269,20 @@ class Scanner(CallRecorder):
         )
         stat = self.statistic_of([value])
         scaled = self.statistic_of([value], apis.COLUMN_STATISTICS)
-        if selects_missing:
-            self._missing("assign", target, target.lineno, stat)
-        elif scaled is not None and not any(
-                method_name(n) in apis.MISSING_HANDLERS for n in ast.walk(value)):
+        fills = any(method_name(n) in apis.MISSING_HANDLERS for n in ast.walk(value))
+        label = target.slice.value if isinstance(target.slice, ast.Constant) else None
+        if selects_missing or (stat is not None and isinstance(label, int)):  # df.Fare[152]
+            self.record_missing("assign", target, target.lineno, stat)
+        elif stat is not None and var_name(target.value) in self.mappings:  # means[col] = ...
+            self.statistics[var_name(target.value)] = stat[0]
+        elif scaled is not None and not fills:
             self.events.append(Event(  # standardised or binned by hand: learned from rows
                 "transform", f"column from {scaled[0]}", self.cell, target.lineno,
                 self.role(scaled[1]) or self.role(target) or UNKNOWN, "other",
                 var_name(target.value), frozenset({"statistic"}), columns=self.columns(target)))
-        elif (isinstance(target.slice, ast.Constant) and stat is None
-              and method_name(value) not in apis.MISSING_HANDLERS
-              and self.role(value) is not None):
+        elif (isinstance(target.slice, ast.Constant) and stat is None and not fills
+              and (self.role(value) is not None or var_name(target.value) in {
+                  n.id for n in ast.walk(value) if isinstance(n, ast.Name)})):
             self.events.append(Event("feature", "new_column", self.cell, target.lineno,
                                      columns=(str(target.slice.value),)))
 
@@ -291,8 +298,7 @@ class Scanner(CallRecorder):
             elif isinstance(sub, ast.Name):
                 (self.used if isinstance(sub.ctx, ast.Load) else self.bound).add(sub.id)
             elif isinstance(sub, ast.BinOp) and pixel_scaling(sub):
-                self.events.append(Event("data_source", "/255", self.cell, sub.lineno,
-                                         self.role(sub.left) or UNKNOWN, IMAGES))
+                self.note_pixels(sub)
             elif isinstance(sub, ast.arg):
                 self.bound.add(sub.arg)
             elif isinstance(sub, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and sub.name:
@@ -356,7 +362,10 @@ class Scanner(CallRecorder):
 
     def _method_call(self, node: ast.Call, func: ast.Attribute, last: str, receiver: str,
                      line: int) -> None:
-        if last in apis.FIT_METHODS:
+        if last == "apply" and node.args and (fit := node.args[0]) and isinstance(
+                fit, ast.Attribute) and fit.attr in apis.FIT_METHODS:  # apply(le.fit_transform)
+            self._fit(ast.Call(fit, [func.value], [], lineno=line), fit, fit.attr, line)
+        elif last in apis.FIT_METHODS:
             self._fit(node, func, last, line)
         elif last in apis.PREDICT_METHODS:
             self._predict(node, func, receiver, last, line)
@@ -379,7 +388,7 @@ class Scanner(CallRecorder):
             self.events.append(Event("missing_check", last, self.cell, line,
                                      columns=self.columns(func.value)))
         elif last in apis.MISSING_HANDLERS:
-            self._missing(last, func.value, line, self.statistic_of([*node.args, *(
+            self.record_missing(last, func.value, line, self.statistic_of([*node.args, *(
                 kw.value for kw in node.keywords)]))
         elif last in apis.TIME_METHODS:
             self._time(last, line)
@@ -395,6 +404,8 @@ class Scanner(CallRecorder):
             self.events.append(Event(kind, last, self.cell, line, columns=columns))
         elif last in apis.WRITE_METHODS:
             self.events.append(Event("output_write", last, self.cell, line))
+        elif last in ("map", "replace"):
+            self.note_codes(node, func, line)
 
     # -- events -------------------------------------------------------------------------
     def _fit(self, node: ast.Call, func: ast.Attribute, method: str, line: int) -> None:
@@ -464,23 +475,6 @@ class Scanner(CallRecorder):
         self.events.append(Event("predict", method, self.cell, line, data,
                                  obj.group if obj else "", receiver, frozenset(flags), refs))
 
-    def _missing(self, how: str, receiver: ast.AST, line: int,
-                 stat: tuple[str, ast.AST] | None) -> None:
-        """A fill or drop of missing values; a fill learned from data is a transform too."""
-        columns = string_constants(receiver)
-        names = {n.id for n in ast.walk(receiver) if isinstance(n, ast.Name)}
-        flags = {"target"} if names & self.target_vars else set()
-        self.events.append(Event("missing_handling", how, self.cell, line,
-                                 variable=var_name(receiver), columns=columns,
-                                 flags=frozenset(flags)))
-        if stat is not None:
-            name, source = stat
-            data = self.role(source) or self.role(receiver) or UNKNOWN
-            held = {"precomputed"} if var_name(source) in self.statistics else set()
-            self.events.append(Event("transform", f"{how}({name})", self.cell, line, data,
-                                     "imputer", var_name(receiver),
-                                     frozenset(flags | held | {"statistic"}), columns=columns))
-
 
 def _refits_nothing(events: list[Event], function: ast.AST) -> bool:
     """Whether a function body (its ``events``) fits nothing on the data it is given: no
@@ -493,3 +487,9 @@ def _refits_nothing(events: list[Event], function: ast.AST) -> bool:
         return False
     return not any(e.name == "get_dummies" for e in events) or any(
         method_name(n) in ("reindex", "align") for n in ast.walk(function))
+
+
+def _literal(value: ast.expr) -> bool:
+    """Whether ``value`` is a constant or a list of constants (settings, not data)."""
+    return isinstance(value, ast.Constant) or isinstance(value, ast.List | ast.Tuple) and all(
+        isinstance(e, ast.Constant) for e in value.elts)

@@ -212,6 +212,27 @@ COLUMN_STATISTICS = _words("mean median std var quantile") | BINNINGS
 """Statistics a column is standardised or binned with by hand (``(x - x.mean()) /
 x.std()``): a transform learned from the rows it is computed on."""
 
+CATEGORY_ENCODERS = _words("LabelEncoder OneHotEncoder OrdinalEncoder LabelBinarizer"
+                           " MultiLabelBinarizer get_dummies")
+"""Encoders that learn only the list of categories, no statistic of the rows: fitted on
+all rows they leak nothing (fitted apart on new data, they assign other codes)."""
+
+ORDER_SENSITIVE = re.compile(
+    r"^(?:KNeighbors|RadiusNeighbors|SVC|SVR|NuSVC|NuSVR|MLP|GaussianNB|Perceptron|SGD"
+    r"|LogisticRegression|LinearRegression|Ridge|Lasso|ElasticNet|Lars|LinearSVC|LinearSVR"
+    r"|OLS|Logit|LinearDiscriminant|BayesianRidge|HuberRegressor|KernelRidge)")
+"""Models that read numbers as quantities (distances, weights): integer codes of
+unordered categories invent an order for them; trees only split on them."""
+
+ORDINAL_WORDS = re.compile(
+    r"\b(?:low|lower|medium|mid|middle|high|higher|small|large|big|poor|fair|good|excellent"
+    r"|bad|average|ex|gd|ta|fa|po|none|few|many|never|rarely|sometimes|often|always|first"
+    r"|second|third|\d+(?:st|nd|rd|th)|child|teen|teenager|adult|senior|young|old|mild"
+    r"|moderate|severe|basic|advanced|primary|secondary|tertiary|bachelor|master|doctorate"
+    r"|phd|beginner|intermediate|expert|\d+)\b", re.I)
+"""Category names that sit on a scale (sizes, grades, frequencies, levels): coding them
+as ordered integers is meaningful."""
+
 EDA_METHODS = _words("head tail info describe value_counts corr corrwith nunique unique skew kurt"
                      " groupby crosstab pivot_table profile_report")
 """Methods that inspect data."""

@@ -27,7 +27,7 @@ from memalign_nb.sections.events import (
     subscript_column,
     var_name,
 )
-from memalign_nb.sections.sources import source_kind
+from memalign_nb.sections.sources import IMAGES, source_kind
 from memalign_nb.sections.symbols import SymbolTable
 
 BASELINE_NAME = re.compile(r"baseline|naive|persistence|dummy", re.I)
@@ -68,6 +68,9 @@ class CallRecorder(SymbolTable):
     """Calls whose result is subscripted (``df.groupby('Sex')['Survived']``) -> the columns
     selected from it (keyed by ``id`` of the call node; :func:`ast.walk` visits the
     subscript before the call)."""
+    _scalar_codes: dict[tuple[int, str], list[str]] = field(default_factory=dict, init=False,
+                                                            repr=False)
+    """Categories coded one at a time (``df.replace('C', 0)``), by (cell, frame)."""
     computed: set[int] = field(default_factory=set, init=False, repr=False)
     """``groupby`` calls whose groups feed a per-row computation
     (``df.groupby('store')['sales'].shift(7)``): features, not an inspection."""
@@ -141,6 +144,65 @@ class CallRecorder(SymbolTable):
         if kind is not None:
             self.events.append(Event("data_source", path.rsplit(".", 1)[-1], self.cell, line,
                                      group=kind, columns=string_constants(node)[:1]))
+
+    def record_missing(self, how: str, receiver: ast.AST, line: int,
+                 stat: tuple[str, ast.AST] | None) -> None:
+        """A fill or drop of missing values; a fill learned from data is a transform too."""
+        columns = string_constants(receiver)
+        names = {n.id for n in ast.walk(receiver) if isinstance(n, ast.Name)}
+        flags = {"target"} if names & self.target_vars else set()
+        self.events.append(Event("missing_handling", how, self.cell, line,
+                                 variable=var_name(receiver), columns=columns,
+                                 flags=frozenset(flags)))
+        if stat is not None:
+            name, source = stat
+            data = self.role(source) or self.role(receiver) or UNKNOWN
+            held = {"precomputed"} if var_name(source) in self.statistics else set()
+            self.events.append(Event("transform", f"{how}({name})", self.cell, line, data,
+                                     "imputer", var_name(receiver),
+                                     frozenset(flags | held | {"statistic"}), columns=columns))
+
+
+    def note_pixels(self, node: ast.BinOp | ast.AugAssign) -> None:
+        """A ``data_source`` event for pixel data: values scaled by 255."""
+        data = node.left if isinstance(node, ast.BinOp) else node.target
+        self.events.append(Event("data_source", "/255", self.cell, node.lineno,
+                                 self.role(data) or UNKNOWN, IMAGES))
+
+    def note_codes(self, node: ast.Call, func: ast.Attribute, line: int) -> None:
+        """``df['Embarked'].map({'S': 0, 'C': 1, 'Q': 2})``, ``df.replace({'Title': {...}})``,
+        ``replace(['S', 'C', 'Q'], [0, 1, 2])`` or ``replace('S', 0)`` one category at a
+        time in a cell: three or more categories given integer
+        codes by hand, a ``category_codes`` event per column (``ordered`` when the names
+        sit on a scale: low/medium/high, grades, sizes)."""
+        args = [*node.args, *(kw.value for kw in node.keywords)]
+        found: list[tuple[tuple[str, ...], list[str]]] = []
+        if len(args) >= 2 and _codes(args[:1], args[1:2]):  # one at a time: replace('C', 0)
+            one_by_one = self._scalar_codes.setdefault((self.cell, var_name(func.value)), [])
+            one_by_one += _codes(args[:1], args[1:2])
+            if len(one_by_one) == 3:
+                found.append((self.columns(func.value), one_by_one))
+        elif len(args) >= 2 and all(isinstance(a, ast.List | ast.Tuple) for a in args[:2]):
+            found.append((self.columns(func.value), _codes(args[0].elts, args[1].elts)))
+        elif args and (table := self._mapping(args[0])) is not None:
+            nested = [(k, self._mapping(v)) for k, v in zip(table.keys, table.values,
+                                                            strict=True)]
+            if nested and all(isinstance(k, ast.Constant) and v is not None for k, v in nested):
+                found += [((str(k.value),), _codes(v.keys, v.values))  # type: ignore[union-attr]
+                          for k, v in nested]
+            else:
+                found.append((self.columns(func.value), _codes(table.keys, table.values)))
+        for columns, keys in found:
+            if len(keys) >= 3:
+                ordered = 2 * sum(bool(apis.ORDINAL_WORDS.search(k)) for k in keys) >= len(keys)
+                self.events.append(Event("category_codes", func.attr, self.cell, line,
+                                         columns=columns[:1],
+                                         flags=frozenset({"ordered"} if ordered else ())))
+
+    def _mapping(self, node: ast.AST) -> ast.Dict | None:
+        if isinstance(node, ast.Name):
+            return self.mappings.get(node.id)
+        return node if isinstance(node, ast.Dict) else None
 
     def mlflow_call(self, node: ast.Call, last: str, line: int) -> None:
         """An ``mlflow`` event; ``signature`` and ``input_example`` given become flags."""
@@ -224,3 +286,14 @@ FUNCTION_HANDLERS = {
     "date_range": CallRecorder._dates,
 }
 """Calls recognised by their last name (or full path), and the method recording them."""
+
+
+def _codes(keys: list[ast.expr | None], values: list[ast.expr]) -> list[str]:
+    """The category names a mapping gives integer codes, or [] when it does something
+    else (groups names into other names, fills with a constant)."""
+    pairs = list(zip(keys, values, strict=False))
+    if not pairs or not all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str)
+            and isinstance(v, ast.Constant) and type(v.value) is int for k, v in pairs):
+        return []
+    return [k.value for k, _ in pairs]  # type: ignore[union-attr]

@@ -12,7 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from memalign_nb.sections.apis import DATE_NAME, IMBALANCE_METRICS
+from memalign_nb.sections.apis import (
+    CATEGORY_ENCODERS,
+    DATE_NAME,
+    IMBALANCE_METRICS,
+    ORDER_SENSITIVE,
+)
 from memalign_nb.sections.events import CV, FULL, TEST, TRAIN, UNKNOWN, Event
 from memalign_nb.sections.findings import contradicted_claims, finding_cells
 from memalign_nb.sections.sources import COMPLETE_KINDS, IMAGES
@@ -88,9 +93,10 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "scaling": "a scaler is fitted",
         "encoding": "categorical encoding is done (encoders, get_dummies)",
         "transform_in_pipeline": "a transformer is fitted inside a Pipeline/ColumnTransformer",
-        "transform_fit_before_split": "a transformer is fitted before the split",
-        "transform_fit_on_full_data": "a transformer is fitted on all rows while held-out "
-                                      "data exists",
+        "transform_fit_before_split": "a transformer learning from the rows (more than "
+                                      "the list of categories) is fitted before the split",
+        "transform_fit_on_full_data": "a transformer learning from the rows is fitted on "
+                                      "all rows while held-out data exists",
         "transform_fit_on_test": "a transformer is fitted on held-out rows",
         "feature_leakage": "any of the three leaks above",
         "resampling_before_split": "over/under-sampling (SMOTE, ...) before the split or on "
@@ -98,7 +104,15 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "get_dummies_separately": "get_dummies applied to training and held-out data apart",
         "label_encoded_features": "LabelEncoder used on columns other than the target",
         "linear_model_used": "a linear model is trained (label-encoded nominals hurt it)",
+        "nominal_integer_codes": "columns whose unordered categories (3 or more) are given "
+                                 "integer codes by hand (map/replace), the target excepted",
+        "order_sensitive_models": "models trained that read integer codes as quantities "
+                                  "(linear, k-NN, SVM, naive Bayes, neural networks)",
         "new_columns": "columns created from other columns",
+        "features_in_function": "derived columns computed in a user function (one "
+                                "definition applied alike to every frame it is given)",
+        "pixels_scaled": "pixel values scaled by a fixed constant (x / 255): stateless, "
+                         "the same for training and new images",
         "split_present": "the data is split into training and held-out rows",
     },
     "model_training": {
@@ -324,7 +338,9 @@ def _data_imputation(facts: NotebookFacts) -> dict[str, object]:
 def _feature_engineering(facts: NotebookFacts) -> dict[str, object]:
     transforms = [e for e in facts.of("transform") if e.group != "imputer"]
     fitted = [e for e in transforms if e.group != "resampler"]
-    before, full, test = _leaks(facts, fitted)
+    before, full, _ = _leaks(facts, [e for e in fitted if e.name not in CATEGORY_ENCODERS])
+    test = _leaks(facts, fitted)[2]
+    fits = facts.of("fit")
     resamplers = [e for e in transforms if e.group == "resampler"]
     dummies = {e.data for e in transforms if e.name == "get_dummies"}
     return {
@@ -341,8 +357,15 @@ def _feature_engineering(facts: NotebookFacts) -> dict[str, object]:
         "get_dummies_separately": {TRAIN, TEST} <= dummies,
         "label_encoded_features": any(
             e.name == "LabelEncoder" and "target" not in e.flags for e in transforms),
-        "linear_model_used": any(e.name.endswith(_LINEAR) for e in facts.of("fit")),
+        "linear_model_used": any(e.name.endswith(_LINEAR) for e in fits),
+        "nominal_integer_codes": list(dict.fromkeys(
+            c for e in facts.of("category_codes") if not e.flags & {"ordered", "target"}
+            for c in e.columns or ("(frame-wide replace)",)))[:MAX_LISTED],
+        "order_sensitive_models": _names(e for e in fits if ORDER_SENSITIVE.match(e.name)
+                                         or e.group == "neural_net"),
         "new_columns": len(facts.of("feature")),
+        "features_in_function": sum("in_function" in e.flags for e in facts.of("feature")),
+        "pixels_scaled": any(e.name == "/255" for e in facts.of("data_source")),
         "split_present": bool(facts.split_cells),
     }
 

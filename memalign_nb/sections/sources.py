@@ -84,7 +84,8 @@ def source_kind(path: str, call: ast.Call) -> str | None:
     if last in IMAGE_READERS or path.startswith(IMAGE_PATHS):
         return IMAGES
     name = _file_name(call)
-    if last in TABLE_READERS or path.startswith("pyspark.") and last in ("csv", "table"):
+    if last in TABLE_READERS or path.split(".")[0] in ("spark", "pyspark") and last in (
+            "csv", "table", "sql", "parquet", "json", "load"):
         return LIBRARY if COMPLETE_COPIES.search(name) else TABLE
     if path in FILE_OPENERS and not _writes(call) and not NON_DATA_FILE.search(name):
         if COMPLETE_COPIES.search(name):
@@ -93,13 +94,16 @@ def source_kind(path: str, call: ast.Call) -> str | None:
     return None
 
 
-def pixel_scaling(node: ast.BinOp) -> bool:
-    """Whether ``node`` scales values by the pixel maximum: ``x / 255``, ``x * (1 / 255)``."""
+def pixel_scaling(node: ast.BinOp | ast.AugAssign) -> bool:
+    """Whether ``node`` scales values by the pixel maximum: ``x / 255``, ``x * (1 / 255)``,
+    ``x /= 255.0``."""
+    right = node.right if isinstance(node, ast.BinOp) else node.value
     if isinstance(node.op, ast.Div):
-        return _is_255(node.right)
+        return _is_255(right)
     if isinstance(node.op, ast.Mult):
+        sides = (node.left, right) if isinstance(node, ast.BinOp) else (right,)
         return any(isinstance(side, ast.BinOp) and isinstance(side.op, ast.Div)
-                   and _is_255(side.right) for side in (node.left, node.right))
+                   and _is_255(side.right) for side in sides)
     return False
 
 

@@ -91,6 +91,8 @@ class SymbolTable:
     collections : dict
         Variables holding a list or tuple of variables (``combine = [train, test]``) ->
         their names.
+    mappings : dict
+        Variables holding a dict literal (``title_codes = {'Mr': 1, ...}``) -> the literal.
     bound, used : set
         Every name bound / read anywhere.
     star_import : bool
@@ -107,6 +109,7 @@ class SymbolTable:
     strings: dict[str, str] = field(default_factory=dict)
     statistics: dict[str, str] = field(default_factory=dict)
     collections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    mappings: dict[str, ast.Dict] = field(default_factory=dict)
     bound: set[str] = field(default_factory=set)
     used: set[str] = field(default_factory=set)
     star_import: bool = False
@@ -142,14 +145,16 @@ class SymbolTable:
         return found
 
     def note_value(self, name: str, value: ast.expr) -> None:
-        """After ``name = value``: remember a statistic, a collection of variables, or a
-        module path (``mnist = keras.datasets.mnist``) ``name`` now holds."""
+        """After ``name = value``: remember a statistic, a collection of variables, a dict
+        literal or a module path (``mnist = keras.datasets.mnist``) ``name`` now holds."""
         stat = None if self.makes_frame(value) or method_name(value) in (
             apis.MISSING_HANDLERS) else self.statistic_of([value])
-        self.statistics.pop(name, None)
-        self.collections.pop(name, None)
+        for table in (self.statistics, self.collections, self.mappings):
+            table.pop(name, None)
         if isinstance(value, ast.List | ast.Tuple):
             self.collections[name] = tuple(e.id for e in value.elts if isinstance(e, ast.Name))
+        elif isinstance(value, ast.Dict):
+            self.mappings[name] = value
         elif stat is not None:
             self.statistics[name] = stat[0]
         root = value
@@ -186,6 +191,12 @@ class SymbolTable:
             value = value.func.value  # type: ignore[attr-defined]
         if isinstance(value, ast.Name):
             return self.objects.get(value.id)
+        if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Name) and (
+                value.value.id in self.mappings):  # candidates["forest"].fit(X, y)
+            table = self.mappings[value.value.id]
+            return next((self.object_of(v) for k, v in zip(table.keys, table.values, strict=True)
+                         if isinstance(k, ast.Constant) and isinstance(value.slice, ast.Constant)
+                         and k.value == value.slice.value), None)
         if not isinstance(value, ast.Call):
             return None
         cls = last_name(value.func)
