@@ -414,6 +414,31 @@ def test_asked_predictions_that_never_come_score_1():
     assert j.score == 1 and j.metadata["facts"]["predictions"] == 0
 
 
+def test_new_rows_needing_no_preparation_written_twice_score_3():
+    write = 'pd.DataFrame({"p": pred}).to_csv("submission.csv")'
+    asks = "Predict survival for the passengers in titanic_test."
+    same = case(HEAD, XY, SPLIT, FIT, NEW, f"pred = model.predict(new[X_train.columns])\n{write}",
+                prompt=asks)
+    j = judge(same, "model_use")
+    assert (j.score, j.metadata["facts"]["new_rows_prepared_by_hand"]) == (3, 0)
+    assert "no preparation written twice" in j.rationale
+    failed = case(*[c.source for c in same.notebook.cells[:-1]],
+                  (same.notebook.cells[-1].source, "Traceback (most recent call last):\n"
+                   "FileNotFoundError: [Errno 2] No such file"),
+                  prompt=asks)
+    j = judge(failed, "model_use")
+    assert j.score == 2 and "the output write fails" in j.rationale
+
+
+def test_training_rows_prepared_unlike_the_new_rows_score_1():
+    c = case(HEAD, XY, SPLIT, "X_train = X_train.fillna(0)", FIT, NEW,
+             'pred = model.predict(new)\npd.DataFrame({"p": pred}).to_csv("submission.csv")',
+             prompt="Predict survival for the passengers in titanic_test.")
+    j = judge(c, "model_use")
+    assert j.score == 1 and j.metadata["facts"]["training_rows_prepared_by_hand"] == 1
+    assert "never applied to the new rows" in j.rationale
+
+
 def test_manual_model_predictions_score_2():
     c = case(HEAD, XY, SPLIT, FIT, NEW, "X_new = new.fillna(0)\npred = model.predict(X_new)",
              prompt="Predict survival for the passengers in titanic_test.")

@@ -145,6 +145,13 @@ def test_columns_standardised_or_binned_by_hand_are_learned_transforms(code, lea
     assert any(e.name.startswith("column from") for e in facts.of("transform")) is learned
 
 
+def test_a_numpy_statistic_is_of_its_argument_not_of_the_frame_written():
+    facts = facts_of(HEAD, "test = pd.read_csv('test.csv')\n"
+                           "test['pred'] = np.mean(fold_predictions, axis=0)\n"
+                           "test['z'] = test['x'] - np.mean(test['x'])")
+    assert [e.data for e in facts.of("transform")] == ["unknown", "test"]
+
+
 def test_missingness_measured_and_target_imputed():
     facts = facts_of(HEAD, "df.isnull().sum()", "df['target'] = df['target'].fillna(0)")
     imputation = dim(facts, "data_imputation")

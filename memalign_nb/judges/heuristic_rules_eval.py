@@ -24,8 +24,10 @@ from memalign_nb.sections.events import TEST, TRAIN
 
 
 def model_use(ev: Evidence) -> Verdict:
-    """0: no predictions asked; 1: refit at inference, mismatched columns, predictions on
-    training rows or none; 3: a pipeline or saved model predicts and outputs are written."""
+    """0: no predictions asked; 1: refit at inference, mismatched columns, training rows
+    prepared unlike the new ones, predictions on training rows or none; 3: a pipeline,
+    saved model, preparation function or no preparation at all feeds the fitted model the
+    new rows, and outputs are written."""
     f = Finder(ev, "model_use")
     facts, asks = ev.facts, ev.task.asks_predictions
     uses = f.get("predicts_on_heldout") or f.get("loads_saved_model") or f.get("writes_outputs")
@@ -63,29 +65,44 @@ def model_use(ev: Evidence) -> Verdict:
     elif not fits and not f.get("loads_saved_model"):
         f.add("predictions come from a model never fitted or loaded in the notebook",
               predicts_without_fit=f.get("predicts_without_fit"))
+    through = f.get("predicts_through_function")
+    packaged = f.get("predicts_with_pipeline") or f.get("loads_saved_model") or through
+    new_steps, train_steps = (f.get("new_rows_prepared_by_hand"),
+                              f.get("training_rows_prepared_by_hand"))
+    if train_steps and not new_steps and not packaged and f.get("predicts_on_heldout"):
+        f.add(f"{train_steps} preparation step(s) written for the training rows are never "
+              "applied to the new rows, so the model sees inputs prepared differently",
+              training_rows_prepared_by_hand=train_steps, new_rows_prepared_by_hand=0)
     if f.reasons:
         return f.verdict(1, "wrong_use")
-    through = f.get("predicts_through_function")
-    consistent = f.get("predicts_with_pipeline") or f.get("loads_saved_model") or through
+    as_trained = f.get("predicts_on_heldout") and not new_steps and not train_steps
+    consistent = packaged or as_trained
     how = ("the fitted pipeline predicts" if f.get("predicts_with_pipeline") else
            "the saved model is loaded and predicts" if f.get("loads_saved_model") else
            "new data go through one preparation function that refits nothing, then the "
-           "fitted model predicts")
-    if consistent and f.get("writes_outputs"):
+           "fitted model predicts" if through else
+           "the fitted model predicts new rows needing no preparation written twice (as "
+           "loaded, or through fitted transformers)")
+    written = f.get("writes_outputs") and not f.get("output_writes_failed")
+    if consistent and written:
         f.add(f"{how} on new data; outputs written",
               predicts_with_pipeline=f.get("predicts_with_pipeline"),
               loads_saved_model=f.get("loads_saved_model"), writes_outputs=True,
-              **({"predicts_through_function": True} if through else {}))
+              **({"predicts_through_function": True} if through else {}),
+              **({} if packaged else {"new_rows_prepared_by_hand": 0}))
         return f.verdict(3, "consistent")
+    unwritten = ("the output write fails (see its saved output)" if f.get("writes_outputs")
+                 else "nothing is written out")
     if consistent:
-        f.add(f"{how}, but nothing is written out",
+        f.add(f"{how}, but {unwritten}",
               predicts_with_pipeline=f.get("predicts_with_pipeline"), writes_outputs=False)
     else:
         f.add("the fitted model predicts on new data with preprocessing repeated by hand "
               "(no pipeline)", predicts_with_pipeline=False,
-              model_reused_for_predictions=f.get("model_reused_for_predictions"))
-        if not f.get("writes_outputs"):
-            f.add("predictions are not written out", writes_outputs=False)
+              model_reused_for_predictions=f.get("model_reused_for_predictions"),
+              new_rows_prepared_by_hand=new_steps)
+        if not written:
+            f.add(unwritten, writes_outputs=False)
     return f.verdict(2, "ad_hoc")
 
 

@@ -273,17 +273,19 @@ class Scanner(CallRecorder):
         label = target.slice.value if isinstance(target.slice, ast.Constant) else None
         if selects_missing or (stat is not None and isinstance(label, int)):  # df.Fare[152]
             self.record_missing("assign", target, target.lineno, stat)
-        elif stat is not None and var_name(target.value) in self.mappings:  # means[col] = ...
-            self.statistics[var_name(target.value)] = stat[0]
+        elif stat is not None and (held := var_name(target.value)) in self.mappings:
+            self.statistics[held] = stat[0]  # means[col] = df.groupby(col)['y'].mean()
+            self.roles[held] = self.role(stat[1]) or UNKNOWN
         elif scaled is not None and not fills:
             self.events.append(Event(  # standardised or binned by hand: learned from rows
                 "transform", f"column from {scaled[0]}", self.cell, target.lineno,
-                self.role(scaled[1]) or self.role(target) or UNKNOWN, "other",
+                self.role(scaled[1]) or UNKNOWN, "other",
                 var_name(target.value), frozenset({"statistic"}), columns=self.columns(target)))
         elif (isinstance(target.slice, ast.Constant) and stat is None and not fills
               and (self.role(value) is not None or var_name(target.value) in {
                   n.id for n in ast.walk(value) if isinstance(n, ast.Name)})):
             self.events.append(Event("feature", "new_column", self.cell, target.lineno,
+                                     self.role(target.value) or "",
                                      columns=(str(target.slice.value),)))
 
     # -- expressions --------------------------------------------------------------------

@@ -152,7 +152,8 @@ class CallRecorder(SymbolTable):
         names = {n.id for n in ast.walk(receiver) if isinstance(n, ast.Name)}
         flags = {"target"} if names & self.target_vars else set()
         self.events.append(Event("missing_handling", how, self.cell, line,
-                                 variable=var_name(receiver), columns=columns,
+                                 self.role(receiver) or "", variable=var_name(receiver),
+                                 columns=columns,
                                  flags=frozenset(flags)))
         if stat is not None:
             name, source = stat
@@ -196,7 +197,7 @@ class CallRecorder(SymbolTable):
             if len(keys) >= 3:
                 ordered = 2 * sum(bool(apis.ORDINAL_WORDS.search(k)) for k in keys) >= len(keys)
                 self.events.append(Event("category_codes", func.attr, self.cell, line,
-                                         columns=columns[:1],
+                                         self.role(func.value) or "", columns=columns[:1],
                                          flags=frozenset({"ordered"} if ordered else ())))
 
     def _mapping(self, node: ast.AST) -> ast.Dict | None:

@@ -153,6 +153,14 @@ FACT_KEYS: dict[str, dict[str, str]] = {
                                      "nothing (the fitted values reused) before predicting",
         "loads_saved_model": "a saved model is loaded (joblib, pickle, MLflow, Keras)",
         "writes_outputs": "predictions or models are written out (to_csv, save, dump)",
+        "output_writes_failed": "every cell writing outputs shows an error in its saved "
+                                "output (nothing was written)",
+        "new_rows_prepared_by_hand": "preparation steps (fills, drops, derived columns, "
+                                     "category codes, dummies) written by hand before "
+                                     "the last prediction for held-out or new rows (or "
+                                     "rows of unknown role)",
+        "training_rows_prepared_by_hand": "such steps written for training rows (after "
+                                          "the split, or a training file)",
         "predicts_without_fit": "predictions by a model never fitted or loaded in the notebook",
     },
     "metrics_evaluation": {
@@ -403,11 +411,18 @@ def _model_training(facts: NotebookFacts) -> dict[str, object]:
     }
 
 
+PREPARATION = frozenset({"missing_handling", "feature", "category_codes"})
+"""Event kinds that prepare rows by hand (with ``get_dummies``)."""
+
+
 def _model_use(facts: NotebookFacts) -> dict[str, object]:
     predictions = facts.of("predict")
     on_train = [e for e in predictions if e.data == TRAIN]
     elsewhere = [e for e in predictions if e.data in (TEST, UNKNOWN)]
     transforms = facts.of("transform")
+    last = max((e.position for e in predictions), default=(-1, 0))
+    prepared = [e for e in facts.events if (e.kind in PREPARATION or e.name == "get_dummies")
+                and e.position < last]
     return {
         "predictions": len(predictions),
         "predicts_on_heldout": any(e.data == TEST and e.refs for e in predictions),
@@ -423,6 +438,11 @@ def _model_use(facts: NotebookFacts) -> dict[str, object]:
             "prepared" in e.flags and e.data != TRAIN for e in predictions),
         "loads_saved_model": bool(facts.of("model_load")),
         "writes_outputs": bool(facts.of("output_write")),
+        "output_writes_failed": bool(facts.of("output_write")) and {
+            e.cell for e in facts.of("output_write")} <= {
+                c.index for c in facts.outline.cells if c.error},
+        "new_rows_prepared_by_hand": sum(e.data in (TEST, UNKNOWN, "") for e in prepared),
+        "training_rows_prepared_by_hand": sum(e.data == TRAIN for e in prepared),
         "predicts_without_fit": sum(not e.refs for e in predictions),
     }
 

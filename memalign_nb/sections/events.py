@@ -146,6 +146,10 @@ def path_role(call: ast.Call) -> str | None:
     return None
 
 
+_MODULES = frozenset({"np", "numpy", "pd", "pandas", "torch", "tf", "math", "statistics"})
+"""Conventional module names: ``np.mean(x)`` is a statistic of ``x``."""
+
+
 def _statistic_calls(nodes: Iterable[ast.AST], names: frozenset[str]) -> Iterator[ast.Call]:
     for node in nodes:
         for sub in ast.walk(node):
@@ -178,7 +182,12 @@ def statistic(nodes: Iterable[ast.AST], names: frozenset[str] = apis.STATISTICS
             if _bins_from_data(call) and call.args:
                 return method_name(call), call.args[0]
             continue
-        return method_name(call), call.func.value  # type: ignore[attr-defined]
+        receiver = call.func.value  # type: ignore[attr-defined]
+        if isinstance(receiver, ast.Name) and receiver.id in _MODULES:  # np.mean(x)
+            if not call.args:
+                continue
+            receiver = call.args[0]
+        return method_name(call), receiver
     return None
 
 
