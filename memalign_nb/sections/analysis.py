@@ -17,9 +17,8 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 
-from memalign_nb.sections import apis, deprecations
+from memalign_nb.sections import apis
 from memalign_nb.sections.calls import FUNCTION_HANDLERS, CallRecorder
-from memalign_nb.sections.deprecations import DeprecatedUse
 from memalign_nb.sections.events import (
     FULL,
     TEST,
@@ -55,7 +54,8 @@ class Scanner(CallRecorder):
     imports : list of ImportedName
         Every name bound by an import.
     deprecated : list of DeprecatedUse
-        Uses of deprecated or removed APIs.
+        Uses of deprecated or removed APIs
+        (:class:`~memalign_nb.sections.deprecated_uses.DeprecationRecorder`).
     target_candidates : Counter
         Column name -> weight of the evidence that it is the target.
     target_vars : set of str
@@ -70,7 +70,6 @@ class Scanner(CallRecorder):
     """
 
     imports: list[ImportedName] = field(default_factory=list)
-    deprecated: list[DeprecatedUse] = field(default_factory=list)
     target_vars: set[str] = field(default_factory=set)
     functions: dict[str, bool] = field(default_factory=dict)
     prepared: set[str] = field(default_factory=set)
@@ -141,9 +140,7 @@ class Scanner(CallRecorder):
                 module = f"{node.module or ''}.{alias.name}"
                 name = alias.asname or alias.name
                 target = module
-            entry = deprecations.match_module(module)
-            if entry is not None:
-                self.deprecated.append(DeprecatedUse(entry, self.cell, node.lineno))
+            self.note_import(module, node.lineno)
             if name and (node.level == 0 if isinstance(node, ast.ImportFrom) else True):
                 self.aliases[name] = target
                 self.bound.add(name)
@@ -307,12 +304,7 @@ class Scanner(CallRecorder):
                 self.bound.add(sub.name)
 
     def _attribute(self, node: ast.Attribute) -> None:
-        entry = deprecations.ATTRIBUTES.get(node.attr)
-        if entry is None:
-            path = self.path(node)
-            entry = deprecations.NAMES.get(path) if path else None
-        if entry is not None:
-            self.deprecated.append(DeprecatedUse(entry, self.cell, node.lineno))
+        self.note_attribute(node)
         if node.attr in apis.EDA_ATTRIBUTES:
             self.events.append(Event("eda", node.attr, self.cell, node.lineno))
 
@@ -322,11 +314,9 @@ class Scanner(CallRecorder):
         path = self.path(func) or last
         self.mark_nested(node, last)
         self.note_source(node, path, line)
+        self.note_deprecated_call(node, last, path, line)
         for kw in node.keywords:
             value = kw.value.value if isinstance(kw.value, ast.Constant) else None
-            entry = deprecations.match_keyword(last, kw.arg or "", value)
-            if entry is not None:
-                self.deprecated.append(DeprecatedUse(entry, self.cell, line))
             if kw.arg in ("random_state", "seed") and not (
                     isinstance(kw.value, ast.Constant) and kw.value.value is None):
                 shown = value if value is not None else ast.unparse(kw.value)[:40]
@@ -336,12 +326,6 @@ class Scanner(CallRecorder):
         if isinstance(func, ast.Attribute):
             self.note_computed(func, last)
             receiver = var_name(func.value)
-            if last in deprecations.FRAME_METHODS and (
-                receiver in self.frames
-                or any(kw.arg in ("ignore_index", "sort") for kw in node.keywords)
-            ):
-                self.deprecated.append(
-                    DeprecatedUse(deprecations.FRAME_METHODS[last], self.cell, line))
             self._method_call(node, func, last, receiver, line)
         owner = self.objects.get(var_name(func.value)) if isinstance(func, ast.Attribute) else None
         if path.startswith("mlflow.") or (owner is not None and owner.kind == "client"):

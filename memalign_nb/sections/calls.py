@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from memalign_nb.sections import apis
+from memalign_nb.sections.deprecated_uses import DeprecationRecorder
 from memalign_nb.sections.events import (
     CV,
     UNKNOWN,
@@ -28,7 +29,6 @@ from memalign_nb.sections.events import (
     var_name,
 )
 from memalign_nb.sections.sources import IMAGES, source_kind
-from memalign_nb.sections.symbols import SymbolTable
 
 BASELINE_NAME = re.compile(r"baseline|naive|persistence|dummy", re.I)
 """Variable names and labels of baselines."""
@@ -42,7 +42,7 @@ GROUP_COMPUTATIONS = frozenset({"transform", "fillna", "cumsum", "cumcount", "cu
 
 
 @dataclass
-class CallRecorder(SymbolTable):
+class CallRecorder(DeprecationRecorder):
     """Recorded events, and the handlers of calls known by name.
 
     Attributes
@@ -54,14 +54,11 @@ class CallRecorder(SymbolTable):
     baselines : set of str
         Variables holding a baseline model, its predictions, or a collection of candidate
         models that includes a baseline.
-    cell : int
-        The cell being scanned.
     """
 
     events: list[Event] = field(default_factory=list)
     target_candidates: Counter = field(default_factory=Counter)
     baselines: set[str] = field(default_factory=set)
-    cell: int = 0
     _logged_calls: set[int] = field(default_factory=set, init=False, repr=False)
     _baseline_calls: set[int] = field(default_factory=set, init=False, repr=False)
     selected: dict[int, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)

@@ -21,11 +21,24 @@ How an entry matches, by :attr:`DeprecatedAPI.kind`:
     ``list.append`` is not matched).
 ``keyword``
     A keyword argument of a call (``OneHotEncoder(sparse=False)``); ``callee`` ``"*"``
-    matches any call, and ``value`` (when set) restricts it to that constant.
+    matches any call, and ``value`` (when set) restricts it to that constant. A callee is
+    a name (``OneHotEncoder``), a qualified name (``lightgbm.train``) or a method of a class
+    (``LGBMRegressor.fit``: ``fit`` called on an object built as ``LGBMRegressor(...)``).
+``positional``
+    More positional arguments than ``value`` allows, to a pandas method (``df.drop('x',
+    1)``) or a qualified function or class (``pd.concat([a, b], 1)``): arguments made
+    keyword-only.
+``class``
+    A name brought by a star import (``from fastai.tabular import *``) and used
+    (``TabularList.from_df(...)``).
+
+An entry with ``requires`` matches only in notebooks importing that library
+(``model.vocab`` is gensim's only where gensim is imported).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -53,7 +66,10 @@ class DeprecatedAPI:
         For ``keyword`` entries: the called names, space-separated (``"OneHotEncoder"``),
         or ``"*"`` for any call.
     value : str or None
-        For ``keyword`` entries: the constant the keyword must have to match, if any.
+        For ``keyword`` entries: the constant the keyword must have to match, if any; for
+        ``positional`` entries: how many positional arguments are allowed.
+    requires : str or None
+        The top-level module a notebook must import for the entry to match.
     """
 
     api: str
@@ -64,6 +80,7 @@ class DeprecatedAPI:
     replacement: str
     callee: str = "*"
     value: str | None = None
+    requires: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,22 +102,33 @@ class DeprecatedUse:
     line: int
 
 
-def _entries(kind: str, status: str, version: str, rows: str) -> list[DeprecatedAPI]:
+def _entries(kind: str, status: str, version: str, rows: str,
+             requires: str | None = None) -> list[DeprecatedAPI]:
     """Entries from ``"match -> replacement"`` lines sharing a kind, status and version."""
     prefix = {"attribute": ".", "frame_method": "DataFrame."}.get(kind, "")
     out = []
     for row in rows.strip().splitlines():
         match, replacement = (part.strip() for part in row.split("->"))
-        out.append(DeprecatedAPI(prefix + match, kind, match, status, version, replacement))
+        out.append(DeprecatedAPI(prefix + match, kind, match, status, version, replacement,
+                                 requires=requires))
     return out
 
 
 def _keyword(callee: str, keyword: str, version: str, replacement: str,
-             value: str | None = None, status: str = "removed") -> DeprecatedAPI:
+             value: str | None = None, status: str = "removed",
+             shown_as: str | None = None) -> DeprecatedAPI:
     shown = f"{keyword}={value!r}" if value is not None else f"{keyword}="
-    api = f"{callee.split()[0]}({shown})" if callee != "*" else shown
+    api = f"{shown_as or callee.split()[0]}({shown})" if callee != "*" else shown
     return DeprecatedAPI(api, "keyword", keyword, status, version, replacement, callee, value)
 
+
+def _positional(match: str, allowed: int, version: str, replacement: str) -> DeprecatedAPI:
+    shown = match if "." in match else f"DataFrame.{match}"
+    return DeprecatedAPI(f"{shown} with positional arguments", "positional", match,
+                         "removed", version, replacement, value=str(allowed))
+
+
+_LGBM_FIT = "LGBMClassifier.fit LGBMRegressor.fit LGBMRanker.fit lightgbm.train lightgbm.cv"
 
 DEPRECATED_APIS: tuple[DeprecatedAPI, ...] = (
     *_entries("module", "removed", "scikit-learn 0.20", """
@@ -120,6 +148,14 @@ DEPRECATED_APIS: tuple[DeprecatedAPI, ...] = (
     """),
     *_entries("module", "removed", "pandas 2.0", """
         pandas.util.testing -> pandas.testing
+    """),
+    *_entries("module", "removed", "Keras 2.12 / TensorFlow 2.12", """
+        keras.wrappers.scikit_learn -> scikeras.wrappers (KerasClassifier, KerasRegressor)
+        tensorflow.keras.wrappers.scikit_learn -> scikeras.wrappers
+    """),
+    *_entries("module", "removed", "Keras 3 / TensorFlow 2.16", """
+        keras.utils.np_utils -> keras.utils (to_categorical)
+        tensorflow.keras.utils.np_utils -> tensorflow.keras.utils
     """),
     *_entries("name", "removed", "scikit-learn 0.20", """
         sklearn.mixture.GMM -> sklearn.mixture.GaussianMixture
@@ -156,6 +192,7 @@ DEPRECATED_APIS: tuple[DeprecatedAPI, ...] = (
         numpy.alltrue -> numpy.all
         numpy.sometrue -> numpy.any
         numpy.round_ -> numpy.round
+        numpy.asfarray -> numpy.asarray(x, dtype=float)
     """),
     *_entries("name", "removed", "pandas 1.0", """
         pandas.Panel -> a DataFrame with a MultiIndex
@@ -177,7 +214,7 @@ DEPRECATED_APIS: tuple[DeprecatedAPI, ...] = (
     *_entries("name", "removed", "seaborn 0.10", """
         seaborn.tsplot -> seaborn.lineplot
     """),
-    *_entries("name", "deprecated", "seaborn 0.9", """
+    *_entries("name", "removed", "seaborn 0.12", """
         seaborn.factorplot -> seaborn.catplot
     """),
     *_entries("name", "deprecated", "seaborn 0.11", """
@@ -203,6 +240,24 @@ DEPRECATED_APIS: tuple[DeprecatedAPI, ...] = (
     *_entries("attribute", "removed", "scikit-learn 1.2", """
         get_feature_names -> get_feature_names_out
     """),
+    *_entries("attribute", "removed", "gensim 4.0", """
+        vocab -> model.wv.key_to_index
+        syn0 -> model.wv.vectors
+        index2word -> model.wv.index_to_key
+    """, requires="gensim"),
+    *_entries("attribute", "removed", "fastai 2.0", """
+        databunch -> DataLoaders (fastai v2 DataBlock API)
+    """, requires="fastai"),
+    *_entries("class", "removed", "fastai 2.0", """
+        TabularList -> TabularPandas / TabularDataLoaders
+        ImageDataBunch -> ImageDataLoaders
+        ImageList -> DataBlock(blocks=(ImageBlock, ...))
+        ImageItemList -> DataBlock(blocks=(ImageBlock, ...))
+        TextLMDataBunch -> TextDataLoaders
+        TextClasDataBunch -> TextDataLoaders
+        TabularDataBunch -> TabularDataLoaders
+        DataBunch -> DataLoaders
+    """, requires="fastai"),
     *_entries("frame_method", "removed", "pandas 2.0", """
         append -> pandas.concat
         mad -> (x - x.mean()).abs().mean()
@@ -226,6 +281,23 @@ DEPRECATED_APIS: tuple[DeprecatedAPI, ...] = (
     _keyword("*", "warn_bad_lines", "pandas 2.0", "on_bad_lines='warn'"),
     _keyword("read_csv", "squeeze", "pandas 2.0", ".squeeze('columns')"),
     _keyword("*", "use_label_encoder", "XGBoost 2.0", "nothing (labels must be 0..n-1)"),
+    _keyword("SGDClassifier", "loss", "scikit-learn 1.3", "loss='log_loss'", "log"),
+    _keyword("GradientBoostingClassifier", "loss", "scikit-learn 1.3", "loss='log_loss'",
+             "deviance"),
+    _keyword("Word2Vec FastText Doc2Vec", "size", "gensim 4.0", "vector_size="),
+    _keyword("Word2Vec FastText Doc2Vec", "iter", "gensim 4.0", "epochs="),
+    _keyword(_LGBM_FIT, "early_stopping_rounds", "LightGBM 4.0",
+             "callbacks=[lightgbm.early_stopping(n)]", shown_as="lightgbm fit/train"),
+    _keyword(_LGBM_FIT, "verbose_eval", "LightGBM 4.0", "callbacks=[lightgbm.log_evaluation(n)]",
+             shown_as="lightgbm fit/train"),
+    _keyword(_LGBM_FIT.replace(" lightgbm.train lightgbm.cv", ""), "verbose", "LightGBM 4.0",
+             "callbacks=[lightgbm.log_evaluation(n)]", shown_as="lightgbm fit"),
+    _keyword("FacetGrid PairGrid pairplot jointplot lmplot catplot", "size", "seaborn 0.12",
+             "height="),
+    _positional("drop", 1, "pandas 2.0", "drop(columns=...) or axis= as a keyword"),
+    _positional("pandas.concat", 1, "pandas 2.0", "concat(objs, axis=1)"),
+    _positional("sklearn.metrics.ConfusionMatrixDisplay", 1, "scikit-learn 1.0",
+                "ConfusionMatrixDisplay(cm, display_labels=...)"),
 )
 """Every deprecated or removed API matched; see the module docstring for the kinds."""
 
@@ -239,6 +311,10 @@ FRAME_METHODS = {e.match: e for e in DEPRECATED_APIS if e.kind == "frame_method"
 """``frame_method`` entries by method name."""
 KEYWORDS = tuple(e for e in DEPRECATED_APIS if e.kind == "keyword")
 """``keyword`` entries."""
+POSITIONALS = {e.match: e for e in DEPRECATED_APIS if e.kind == "positional"}
+"""``positional`` entries by method name or qualified function."""
+CLASSES = {e.match: e for e in DEPRECATED_APIS if e.kind == "class"}
+"""``class`` entries by name."""
 
 
 def match_module(module: str) -> DeprecatedAPI | None:
@@ -253,7 +329,8 @@ def match_module(module: str) -> DeprecatedAPI | None:
     return None
 
 
-def match_keyword(callee: str, keyword: str, value: object) -> DeprecatedAPI | None:
+def match_keyword(callee: str, keyword: str, value: object, *,
+                  also: Collection[str] = ()) -> DeprecatedAPI | None:
     """The ``keyword`` entry a call's keyword argument matches, if any.
 
     Parameters
@@ -265,9 +342,14 @@ def match_keyword(callee: str, keyword: str, value: object) -> DeprecatedAPI | N
         The keyword's name.
     value : object
         The keyword's value when it is a constant, else None.
+    also : collection of str
+        Other names of the callee: its qualified name (``lightgbm.train``), its class and
+        method (``LGBMRegressor.fit``).
     """
+    names = {callee, *also}
     for entry in KEYWORDS:
-        if entry.match != keyword or (entry.callee != "*" and callee not in entry.callee.split()):
+        if entry.match != keyword or (entry.callee != "*" and not names & set(
+                entry.callee.split())):
             continue
         if entry.value is None or entry.value == value:
             return entry
