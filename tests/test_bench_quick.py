@@ -43,6 +43,10 @@ REQUIRED = (
       for m in ("calls_per_judgment", "prompt_chars_per_judgment",
                 "prompt_tokens_per_judgment", "overhead_s_per_judgment", "align_s")),
     "vs_mlflow.prompt_chars_ratio", "vs_mlflow.overhead_ratio",
+    # cell classification: development vs contiguous held-out block, real notebooks' cells
+    *(f"cell_classifier.{part}.{name}.f1" for part in ("development", "held_out")
+      for name in ("setup", "EDA", "process", "train", "evaluate", "transfer", "macro")),
+    "cell_classifier.real.cells", "cell_classifier.real.raised",
 )
 
 
@@ -65,6 +69,9 @@ def test_every_figure_is_reported_as_a_finite_number(report: dict) -> None:
     for key in REQUIRED:
         assert key in figures, key
         value = figures[key]
+        if value is None and key.startswith("cell_classifier."):
+            assert "cell_classifier.skipped" in figures, key  # no labelled corpus here
+            continue
         if value is None:
             assert mlflow_skipped and key.startswith("vs_mlflow."), key
             assert key.startswith(("vs_mlflow.mlflow.", "vs_mlflow.prompt", "vs_mlflow.over"))
@@ -84,6 +91,8 @@ def test_the_figures_hold_together(report: dict) -> None:
     sizes = [f[f"retrieval.{s}.examples"] for s in ("small", "medium", "large")]
     assert sizes == sorted(sizes) and len(set(sizes)) == 3
     assert f["vs_mlflow.ours.calls_per_judgment"] >= 1
+    if "cell_classifier.skipped" not in f:
+        assert f["cell_classifier.real.cells"] > 0 and f["cell_classifier.real.raised"] == 0
 
 
 def test_the_machine_and_the_targets_are_recorded(report: dict) -> None:
@@ -94,4 +103,5 @@ def test_the_machine_and_the_targets_are_recorded(report: dict) -> None:
     targets = {row["figure"]: row for row in report["targets"]}
     assert targets["study.cached.calls"]["met"] is True
     assert set(report["seconds"]) == {"throughput", "tokens", "alignment_overhead",
-                                      "study_latency", "retrieval", "vs_mlflow_memalign"}
+                                      "study_latency", "retrieval", "vs_mlflow_memalign",
+                                      "cell_classifier"}

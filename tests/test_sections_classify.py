@@ -354,6 +354,16 @@ def test_tables_are_read_only():
         DEFAULT_VOCABULARY.methods["fit"] = frozenset({EDA})
 
 
+@pytest.mark.parametrize("source", [
+    "def f(x):    y = 1    return y",  # a cell whose newlines were lost
+    "class A:    def f(self):        pass",
+    "while True:    x = model.fit(X, y)    break",
+    "for i in range(3):    continue    yield i",
+])
+def test_cells_that_do_not_parse_never_raise(source):
+    assert isinstance(classify_cell(source), frozenset)
+
+
 def test_public_name_is_exported_lazily():
     import memalign_nb
 
@@ -415,16 +425,31 @@ def test_held_out_half_is_not_far_behind_the_development_half(
     assert f1["held_out"] > f1["development"] - 0.05
 
 
-def test_bench_reports_every_activity_and_both_halves(bench, labelled_cells, tmp_path, capsys):
+def test_the_held_out_block_is_the_last_ids_in_one_piece(bench, labelled_cells):
+    development, held_out = bench.split_cells(list(reversed(labelled_cells)))
+    assert [c["id"] for c in development + held_out] == sorted(c["id"] for c in labelled_cells)
+    assert len(held_out) == round(0.4 * len(labelled_cells))
+    assert max(c["id"] for c in development) < min(c["id"] for c in held_out)
+
+
+def test_bench_reports_both_parts_the_targets_and_the_real_cells(
+        bench, labelled_cells, tmp_path, capsys):
     corpus = tmp_path / "corpus"
     (corpus / bench.CELLS).parent.mkdir(parents=True)
-    sample = labelled_cells[:200]  # ten blocks of 20: both halves get cells
+    sample = labelled_cells[:200]
     (corpus / bench.CELLS).write_text("\n".join(json.dumps(cell) for cell in sample))
+    (corpus / "real").mkdir()
+    lost = {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+            "source": "def f(x):    y = 1    return y"}  # newlines lost
+    (corpus / "real" / "a.ipynb").write_text(json.dumps(
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [lost]}))
     assert bench.main(["--corpus", str(corpus)]) == 0
     out = capsys.readouterr().out
     assert "200 labelled cells" in out
-    for name in (*TARGETS, "micro", "macro", "held-out half", "AST parse failed"):
+    for name in (*TARGETS, "micro", "macro", "held-out block (ids 120-199",
+                 "target held-out F1 setup >= 0.85", "AST parse failed"):
         assert name in out
+    assert "real notebooks: 1 code cells classified, 0 raised" in out
 
 
 def test_bench_exits_with_a_message_when_the_corpus_is_absent(bench, tmp_path, capsys):

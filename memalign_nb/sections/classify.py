@@ -214,7 +214,7 @@ class _Analyzer(ast.NodeVisitor):
                 self.dims.add(EDA)
                 continue
             node = _parse(f"{name}()" if match.group(1) else name)
-            if node is not None:
+            if node is not None and isinstance(node.body[0], ast.Expr):  # not return, pass
                 self.shown = bool(match.group(1))
                 self.visit(node.body[0].value)
 
