@@ -358,13 +358,47 @@ def test_random_split_of_a_time_series_scores_1():
 def test_plain_split_scores_2_and_cross_validated_search_with_baseline_scores_3():
     plain = judge(case(HEAD, XY, SPLIT, FIT), "model_training")
     assert plain.score == 2 and "cross-validation" in plain.rationale
-    tuned = judge(case(
-        HEAD, XY, SPLIT, "from sklearn.dummy import DummyClassifier\n"
-        'baseline = DummyClassifier(strategy="most_frequent").fit(X_train, y_train)',
-        "from sklearn.model_selection import GridSearchCV\n"
-        "search = GridSearchCV(RandomForestClassifier(random_state=0), "
-        '{"max_depth": [3, 5]}, cv=5)\nsearch.fit(X_train, y_train)'), "model_training")
+    baseline = ("from sklearn.dummy import DummyClassifier\n"
+                'baseline = DummyClassifier(strategy="most_frequent").fit(X_train, y_train)')
+    grid = ("from sklearn.model_selection import GridSearchCV\n"
+            "search = GridSearchCV(RandomForestClassifier(random_state=0), "
+            '{"max_depth": [3, 5]}, cv=5)\nsearch.fit(X_train, y_train)')
+    tuned = judge(case(HEAD, XY, SPLIT, baseline, grid), "model_training")
     assert (tuned.score, tuned.metadata["rule"]) == (3, "model_training.validated")
+    no_baseline = judge(case(HEAD, XY, SPLIT, grid), "model_training")
+    assert no_baseline.score == 2 and "without a baseline" in no_baseline.rationale
+
+
+def test_a_hyper_parameter_picked_by_test_scores_in_a_loop_scores_1():
+    loop = ("from sklearn.tree import DecisionTreeClassifier\nscores = []\n"
+            "for d in range(2, 20):\n    depth = d * 2\n"
+            "    tree = DecisionTreeClassifier(max_depth=depth, random_state=0)\n"
+            "    tree.fit(X_train, y_train)\n"
+            "    scores.append(accuracy_score(y_test, tree.predict(X_test)))")
+    j = judge(case(HEAD, XY, SPLIT, loop), "model_training")
+    assert j.score == 1 and "a loop over max_depth in cell 3 tunes on held-out rows" in j.rationale
+    cross = loop.replace("accuracy_score(y_test, tree.predict(X_test))",
+                         "cross_val_score(tree, X_train, y_train).mean()")
+    assert judge(case(HEAD, XY, SPLIT, cross), "model_training").score == 2
+
+
+def test_a_final_refit_on_all_rows_is_a_fault_only_when_held_out_rows_are_scored_after():
+    refit = ("final = RandomForestClassifier(random_state=0)\n"
+             "final.fit(pd.concat([X_train, X_test]), pd.concat([y_train, y_test]))")
+    scored = f"{PREDICT_TEST}\nprint(accuracy_score(y_test, pred))"
+    submit = ("test = pd.read_csv('test.csv')\n"
+              "pd.DataFrame({'p': final.predict(test)}).to_csv('submission.csv')")
+    assert judge(case(HEAD, XY, SPLIT, FIT, scored, refit, submit),
+                 "model_training").score == 2
+    j = judge(case(HEAD, XY, SPLIT, refit, scored), "model_training")
+    assert j.score == 1 and j.metadata["facts"]["trains_on_full_data_after_split"]
+
+
+def test_a_keras_validation_split_is_a_held_out_split():
+    keras = ("from keras.models import Sequential\nmodel = Sequential()\n"
+             "model.fit(X, y, epochs=5, validation_split=0.2)")
+    j = judge(case(HEAD, XY, keras), "model_training")
+    assert j.score == 2 and j.metadata["facts"]["split_present"]
 
 
 def test_models_compared_on_training_rows_score_1():

@@ -149,7 +149,7 @@ def _family_faults(ev: Evidence, f: Finder, models: str) -> None:
 
 
 def model_training(ev: Evidence) -> Verdict:
-    """1: invalid methodology; 3: CV or a search, seeds, and a baseline or tuning; else 2."""
+    """1: invalid methodology; 3: CV or a search, seeds and a baseline; else 2."""
     f = Finder(ev, "model_training")
     facts = ev.facts
     fits = [e for e in facts.of("fit") if e.group != "clusterer"]
@@ -166,7 +166,8 @@ def model_training(ev: Evidence) -> Verdict:
     if f.get("trains_on_full_data_after_split"):
         full = first(fits, lambda e: e.data == FULL and "after_split" in e.flags)
         f.add(f"{describe(full)} is fitted on all rows after {split_name(facts)}, held-out rows "
-              "included", trains_on_full_data_after_split=True)
+              "included, and held-out rows are scored after it",
+              trains_on_full_data_after_split=True)
     if f.get("random_split_on_time_series"):
         f.add(f"time-ordered data split at random ({split_name(facts)})",
               random_split_on_time_series=True, time_ordered=True)
@@ -189,7 +190,7 @@ def model_training(ev: Evidence) -> Verdict:
             "tuning": ("hyper-parameter tuning", f.get("tuning"))}
     split = (f"{'stratified ' if f.get('stratified_split') else ''}"
              f"{'time-ordered ' if facts.time_ordered else ''}{split_name(facts)}")
-    if validated and f.get("seed_set") and (f.get("baseline_present") or f.get("tuning")):
+    if validated and f.get("seed_set") and f.get("baseline_present"):
         f.add(f"{models} with {split}; "
               f"{', '.join(label for label, ok in good.values() if ok)}",
               **{key: bool(ok) for key, (_, ok) in good.items()},

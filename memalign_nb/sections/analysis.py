@@ -100,6 +100,7 @@ class Scanner(CallRecorder):
             self._bind(node.target, node.iter)
             self.note_loop(node.target, node.iter)
             self._body(node.body + node.orelse)
+            self.note_hand_tuning(node)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             self.bound.add(node.name)
             start = len(self.events)
@@ -323,6 +324,8 @@ class Scanner(CallRecorder):
                 self.events.append(Event("seed", f"{kw.arg}={shown}", self.cell, line))
             if kw.arg == "parse_dates":
                 self._time("parse_dates", line)
+            if kw.arg == "validation_split" and value:  # Keras: the last rows held out
+                self.events.append(Event("split", kw.arg, self.cell, line, UNKNOWN, "ordered"))
         if isinstance(func, ast.Attribute):
             self.note_computed(func, last)
             receiver = var_name(func.value)

@@ -20,6 +20,7 @@ from memalign_nb.sections import apis
 from memalign_nb.sections.deprecated_uses import DeprecationRecorder
 from memalign_nb.sections.events import (
     CV,
+    TEST,
     UNKNOWN,
     Event,
     last_name,
@@ -226,6 +227,37 @@ class CallRecorder(DeprecationRecorder):
         if column:
             self.target_candidates[column] += 2
 
+    def _library_split(self, node: ast.Call, last: str, line: int) -> None:
+        """A deep-learning library's own hold-out split (fastai ``split_by_rand_pct``,
+        ``RandomSplitter``): random rows set apart for validation."""
+        seeded = {"seeded"} if any(kw.arg == "seed" for kw in node.keywords) else set()
+        self.events.append(Event("split", last, self.cell, line, UNKNOWN, "random",
+                                 flags=frozenset({"shuffled"} | seeded)))
+
+    def note_hand_tuning(self, loop: ast.For | ast.AsyncFor) -> None:
+        """A loop fitting a model whose hyper-parameter follows the loop variable and
+        scoring it on test rows (``for d in range(2, 20): DecisionTreeClassifier(max_depth=d)
+        ... accuracy_score(y_test, ...)``): a ``tuning`` event on ``test`` rows, flagged
+        ``by_hand``."""
+        varying = {n.id for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
+        body = ast.Module(body=loop.body, type_ignores=[])
+        for node in ast.walk(body):  # names computed from the loop variable
+            if isinstance(node, ast.Assign) and _reads(node.value, varying):
+                varying |= {n.id for t in node.targets for n in ast.walk(t)
+                            if isinstance(n, ast.Name)}
+        calls = [n for n in ast.walk(body) if isinstance(n, ast.Call)]
+        tuned = next((kw.arg for call in calls for kw in call.keywords
+                      if kw.arg and _reads(kw.value, varying) and (apis.classify_class(
+                          last_name(call.func), last_name(call.func)) or ("",))[0] == "model"),
+                     None)
+        scored = any((last_name(c.func) in apis.METRICS or method_name(c) in ("score",
+                                                                                "evaluate"))
+                     and any(isinstance(n, ast.Name) and "test" in n.id.lower()
+                             for a in c.args for n in ast.walk(a)) for c in calls)
+        if tuned and scored:
+            self.events.append(Event("tuning", f"a loop over {tuned}", self.cell, loop.lineno,
+                                     TEST, flags=frozenset({"by_hand"})))
+
     def _cv_call(self, node: ast.Call, last: str, line: int) -> None:
         kws = {kw.arg: kw.value for kw in node.keywords}
         cv = self.object_of(kws["cv"]) if "cv" in kws else None
@@ -282,6 +314,8 @@ FUNCTION_HANDLERS = {
     "fmin": CallRecorder._optimize,
     "to_datetime": CallRecorder._dates,
     "date_range": CallRecorder._dates,
+    **dict.fromkeys(("split_by_rand_pct", "split_subsets", "split_by_idx", "RandomSplitter",
+                     "IndexSplitter", "TrainTestSplitter"), CallRecorder._library_split),
 }
 """Calls recognised by their last name (or full path), and the method recording them."""
 
@@ -295,3 +329,8 @@ def _codes(keys: list[ast.expr | None], values: list[ast.expr]) -> list[str]:
             and isinstance(v, ast.Constant) and type(v.value) is int for k, v in pairs):
         return []
     return [k.value for k, _ in pairs]  # type: ignore[union-attr]
+
+
+def _reads(node: ast.AST, names: set[str]) -> bool:
+    """Whether ``node`` reads one of ``names``."""
+    return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))

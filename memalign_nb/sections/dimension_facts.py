@@ -129,10 +129,12 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "random_split_on_time_series": "a random split on time-ordered data",
         "cross_validation": "cross-validation is used",
         "tuning": "hyper-parameters are searched (GridSearchCV, Optuna, ...)",
-        "tuning_on_test": "the hyper-parameter search is fitted on held-out rows",
+        "tuning_on_test": "the hyper-parameter search is fitted on held-out rows, or a loop "
+                          "picks a hyper-parameter by scores on test rows",
         "trains_on_test": "a model is fitted on held-out rows",
         "trains_on_full_data_after_split": "a model is fitted on all rows after splitting "
-                                           "(held-out rows included)",
+                                           "(held-out rows included), then held-out rows "
+                                           "are scored",
         "baseline_present": "a baseline model (DummyClassifier, naive forecast) is present",
         "seed_set": "a random seed or random_state is set",
         "model_family_mismatch": "only regressors fitted but only classification metrics "
@@ -399,11 +401,13 @@ def _model_training(facts: NotebookFacts) -> dict[str, object]:
         "time_ordered": facts.time_ordered,
         "random_split_on_time_series": facts.time_ordered and random_split,
         "cross_validation": bool(cvs) or any("cv" in e.flags for e in fits),
-        "tuning": bool(facts.of("tuning")),
+        "tuning": any("by_hand" not in e.flags for e in facts.of("tuning")),
         "tuning_on_test": any(e.data == TEST for e in facts.of("tuning")),
         "trains_on_test": any(e.data == TEST for e in fits),
         "trains_on_full_data_after_split": bool(splits) and any(
-            e.data == FULL and "after_split" in e.flags for e in fits),
+            e.data == FULL and "after_split" in e.flags and any(
+                m.data == TEST and m.position > e.position for m in facts.of("metric"))
+            for e in fits),
         "baseline_present": bool(facts.of("baseline")),
         "seed_set": bool(facts.of("seed")),
         "model_family_mismatch": (families == {"regressor"} and metrics == {"classification"})
