@@ -631,6 +631,33 @@ def test_metrics_accuracy_alone_on_a_rare_event_prompt_scores_1():
     assert judge(churn, "metrics_evaluation").score == 2
 
 
+def test_metrics_whose_cells_all_fail_are_not_reported():
+    failing = ("print(accuracy_score(y_test, model.predict(X_test)))",
+               "Traceback (most recent call last):\nValueError: Classification metrics can't "
+               "handle a mix of unknown and binary targets")
+    j = judge(case(HEAD, XY, SPLIT, FIT, failing), "metrics_evaluation")
+    assert (j.score, j.metadata["facts"]["metrics_failed"]) == (1, True)
+    shown = (failing[0], "0.81")
+    assert judge(case(HEAD, XY, SPLIT, FIT, shown), "metrics_evaluation").score == 2
+
+
+def test_predictions_passed_before_the_true_values_are_mislabelled_metrics():
+    swapped = "pred = model.predict(X_test)\nprint(classification_report(pred, y_test))"
+    j = judge(case(HEAD, XY, SPLIT, FIT, swapped), "metrics_evaluation")
+    assert j.score == 1 and j.metadata["facts"]["swapped_metric_arguments"] == [
+        "classification_report"]
+    symmetric = "pred = model.predict(X_test)\nprint(accuracy_score(pred, y_test))"
+    assert judge(case(HEAD, XY, SPLIT, FIT, symmetric), "metrics_evaluation").score == 2
+
+
+def test_keras_validation_scores_count_as_held_out_metrics():
+    keras = ("from keras.models import Sequential\nmodel = Sequential()\n"
+             "model.compile(loss='categorical_crossentropy', metrics=['accuracy'])\n"
+             "history = model.fit(X_train, y_train, validation_data=(X_test, y_test))")
+    j = judge(case(HEAD, XY, SPLIT, keras), "metrics_evaluation")
+    assert j.score == 2 and j.metadata["facts"]["heldout_metrics"] == 1
+
+
 def test_metrics_need_the_baseline_scored_and_two_held_out_metrics_for_3():
     shown = ("pred = model.predict(X_test)\nprint(f1_score(y_test, pred))\n"
              "print(roc_auc_score(y_test, model.predict_proba(X_test)[:, 1]))")

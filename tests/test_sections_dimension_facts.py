@@ -7,8 +7,9 @@ import json
 import pytest
 
 from memalign_nb.dimensions import DIMENSIONS
-from memalign_nb.sections.dimension_facts import FACT_BUILDERS, FACT_KEYS
+from memalign_nb.sections.dimension_facts import FACT_BUILDERS
 from memalign_nb.sections.events import Event
+from memalign_nb.sections.fact_keys import FACT_KEYS
 from memalign_nb.sections.facts import NotebookFacts
 from memalign_nb.sections.organization import NotebookOutline
 

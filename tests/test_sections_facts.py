@@ -10,7 +10,7 @@ import pytest
 from memalign_nb.dimensions import DIMENSIONS
 from memalign_nb.errors import MemAlignWarning, UnknownNameError
 from memalign_nb.notebooks.model import Cell, Notebook
-from memalign_nb.sections.dimension_facts import FACT_KEYS
+from memalign_nb.sections.fact_keys import FACT_KEYS
 from memalign_nb.sections.facts import NotebookFacts, extract_facts
 
 HEAD = """

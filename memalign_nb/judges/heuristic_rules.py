@@ -1,7 +1,7 @@
 """The heuristic judge's rules: one function per built-in dimension, evidence in, verdict out.
 
 Each rule reads one notebook's static facts (the per-dimension dicts documented in
-:data:`~memalign_nb.sections.dimension_facts.FACT_KEYS`, their events, and the few readings
+:data:`~memalign_nb.sections.fact_keys.FACT_KEYS`, their events, and the few readings
 of :mod:`memalign_nb.judges.heuristic_evidence`) and follows its rubric's checkable
 criteria in order of severity: the faults that earn a 1 first, then what a 3 needs; what
 is left is a 2. A :class:`Verdict` says which facts decided, in words (with cells) and as

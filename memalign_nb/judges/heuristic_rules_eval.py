@@ -127,6 +127,10 @@ def _metric_faults(ev: Evidence, f: Finder, metrics: list[str]) -> None:
     if f.get("full_data_metrics") and not f.get("heldout_metrics") and not f.get("cv_metrics"):
         f.add("metrics computed on all rows, training rows included",
               full_data_metrics=f.get("full_data_metrics"), heldout_metrics=0)
+    if swapped := f.get("swapped_metric_arguments"):
+        f.add(f"{', '.join(swapped)} called with the predictions first and the true values "
+              "second, so precision and recall (or rows and columns) are exchanged",
+              swapped_metric_arguments=swapped)
     if wrong := read.mislabelled_metric(ev):
         label, call, cell = wrong
         f.add(f"cell {cell} prints {call} under the label {label!r}", mislabelled_metric=call)
@@ -150,6 +154,10 @@ def metrics_evaluation(ev: Evidence) -> Verdict:
     metrics, task = f.get("metrics"), ev.task.task_type
     if not metrics:
         f.add("no metric is computed", metrics=[])
+        return f.verdict(1, "none")
+    if f.get("metrics_failed"):
+        f.add(f"every cell computing {', '.join(metrics[:3])} shows an error in its saved "
+              "output, so no metric is reported", metrics_failed=True)
         return f.verdict(1, "none")
     _metric_faults(ev, f, metrics)
     if f.reasons:

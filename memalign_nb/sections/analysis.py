@@ -326,6 +326,9 @@ class Scanner(CallRecorder):
                 self._time("parse_dates", line)
             if kw.arg == "validation_split" and value:  # Keras: the last rows held out
                 self.events.append(Event("split", kw.arg, self.cell, line, UNKNOWN, "ordered"))
+            if kw.arg in ("validation_split", "validation_data") and last.startswith("fit"):
+                self.events.append(Event("metric", "validation scores of fit", self.cell,
+                                         line, TEST, "other"))
         if isinstance(func, ast.Attribute):
             self.note_computed(func, last)
             receiver = var_name(func.value)

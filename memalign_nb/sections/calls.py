@@ -131,6 +131,8 @@ class CallRecorder(DeprecationRecorder):
             parts.append(receiver)
         if id(node) in self._baseline_calls or any(self.mentions_baseline(p) for p in parts):
             flags.add("baseline")
+        if len(node.args) >= 2 and _predicted(node.args[0]) and _truth(node.args[1]):
+            flags.add("swapped")  # metric(y_pred, y_true): the arguments the other way round
         return frozenset(flags)
 
     def _time(self, what: str, line: int) -> None:
@@ -334,3 +336,19 @@ def _codes(keys: list[ast.expr | None], values: list[ast.expr]) -> list[str]:
 def _reads(node: ast.AST, names: set[str]) -> bool:
     """Whether ``node`` reads one of ``names``."""
     return any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(node))
+
+
+_PREDICTED = re.compile(r"pred|y_?hat|forecast", re.I)
+_TRUTH = re.compile(r"true|actual|^y$|^y_?(?:test|val|valid|train)|^labels?$", re.I)
+
+
+def _predicted(node: ast.AST) -> bool:
+    """Whether a metric argument holds predictions (``y_pred``, ``model.predict(X)``)."""
+    return method_name(node).startswith("predict") or bool(
+        isinstance(node, ast.Name) and _PREDICTED.search(node.id))
+
+
+def _truth(node: ast.AST) -> bool:
+    """Whether a metric argument holds the true labels (``y_test``, ``y_true``)."""
+    return isinstance(node, ast.Name) and bool(_TRUTH.search(node.id)) and not _PREDICTED.search(
+        node.id)

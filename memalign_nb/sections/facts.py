@@ -9,7 +9,7 @@ relative to the first train/test split (or, without one, the first cross-validat
 
 :meth:`NotebookFacts.for_dimension` flattens the facts that bear on one dimension into a
 JSON-serialisable dict with stable keys, documented in
-:data:`~memalign_nb.sections.dimension_facts.FACT_KEYS`. Those dicts are
+:data:`~memalign_nb.sections.fact_keys.FACT_KEYS`. Those dicts are
 what the offline heuristic judge scores and what MemAlign's heuristic semantic memory
 learns conditions over, so every key is a meaningful boolean, count, or short list.
 """
@@ -28,8 +28,9 @@ from memalign_nb.notebooks.model import Notebook
 from memalign_nb.sections.analysis import Scanner
 from memalign_nb.sections.classify import classify_cell
 from memalign_nb.sections.deprecations import DeprecatedUse
-from memalign_nb.sections.dimension_facts import FACT_BUILDERS, FACT_KEYS
+from memalign_nb.sections.dimension_facts import FACT_BUILDERS
 from memalign_nb.sections.events import Event, ImportedName
+from memalign_nb.sections.fact_keys import FACT_KEYS
 from memalign_nb.sections.findings import code_lines
 from memalign_nb.sections.organization import NotebookOutline, outline_notebook
 from memalign_nb.sections.source import PipInstall, parse_source, read_install
