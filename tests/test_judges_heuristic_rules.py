@@ -473,6 +473,34 @@ def test_training_rows_prepared_unlike_the_new_rows_score_1():
     assert "never applied to the new rows" in j.rationale
 
 
+def test_new_rows_dropped_before_a_written_prediction_score_1():
+    c = case(HEAD, XY, SPLIT, FIT, NEW, "new = new.dropna()\npred = model.predict(new)\n"
+             'pd.DataFrame({"p": pred}).to_csv("submission.csv")',
+             prompt="Predict survival for the passengers in titanic_test.")
+    j = judge(c, "model_use")
+    assert j.score == 1 and j.metadata["facts"]["new_rows_dropped"]
+
+
+def test_predictions_only_on_the_rows_the_model_was_fitted_on_score_1():
+    c = case("import pandas as pd\nfrom sklearn.linear_model import LinearRegression\n"
+             "df = pd.read_csv('salaries.csv')\nX = df[['level']]\ny = df['salary']",
+             "model = LinearRegression().fit(X, y)\nprint(model.predict(X))",
+             prompt="Predict the salary for a given position level.")
+    j = judge(c, "model_use")
+    assert j.score == 1 and "every prediction is on the training rows" in j.rationale
+
+
+def test_saved_weights_loaded_into_a_model_count_as_a_loaded_model():
+    score = ('new = new.fillna(0)\npred = model.predict(new)\n'
+             'pd.DataFrame({"p": pred}).to_csv("submission.csv")')
+    asks = "Predict survival for the passengers in titanic_test."
+    assert judge(case(HEAD, XY, SPLIT, FIT, NEW, score, prompt=asks), "model_use").score == 2
+    loaded = case(HEAD, XY, SPLIT, FIT, NEW, "model.load_weights('best.h5')\n" + score,
+                  prompt=asks)
+    j = judge(loaded, "model_use")
+    assert j.score == 3 and j.metadata["facts"]["loads_saved_model"]
+
+
 def test_manual_model_predictions_score_2():
     c = case(HEAD, XY, SPLIT, FIT, NEW, "X_new = new.fillna(0)\npred = model.predict(X_new)",
              prompt="Predict survival for the passengers in titanic_test.")

@@ -69,6 +69,9 @@ def model_use(ev: Evidence) -> Verdict:
     packaged = f.get("predicts_with_pipeline") or f.get("loads_saved_model") or through
     new_steps, train_steps = (f.get("new_rows_prepared_by_hand"),
                               f.get("training_rows_prepared_by_hand"))
+    if f.get("new_rows_dropped") and f.get("writes_outputs"):
+        f.add("rows of the new data are dropped (dropna) before predicting, so the outputs "
+              "written miss them", new_rows_dropped=True)
     if train_steps and not new_steps and not packaged and f.get("predicts_on_heldout"):
         f.add(f"{train_steps} preparation step(s) written for the training rows are never "
               "applied to the new rows, so the model sees inputs prepared differently",

@@ -396,6 +396,9 @@ class Scanner(CallRecorder):
             self.events.append(Event(kind, last, self.cell, line, columns=columns))
         elif last in apis.WRITE_METHODS:
             self.events.append(Event("output_write", last, self.cell, line))
+        elif last == "load_weights" and receiver:  # a Keras model gets saved weights
+            self.events.append(Event("model_load", last, self.cell, line))
+            self.fits.setdefault(receiver, []).append((self.cell, UNKNOWN))
         elif last in ("map", "replace"):
             self.note_codes(node, func, line)
 

@@ -235,7 +235,8 @@ PREPARATION = frozenset({"missing_handling", "feature", "category_codes"})
 
 def _model_use(facts: NotebookFacts) -> dict[str, object]:
     predictions = facts.of("predict")
-    on_train = [e for e in predictions if e.data == TRAIN]
+    on_train = [e for e in predictions if e.data == TRAIN or (
+        e.data == FULL and "fitted_on_full" in e.flags)]  # the very rows it was fitted on
     elsewhere = [e for e in predictions if e.data in (TEST, UNKNOWN)]
     transforms = facts.of("transform")
     last = max((e.position for e in predictions), default=(-1, 0))
@@ -252,6 +253,7 @@ def _model_use(facts: NotebookFacts) -> dict[str, object]:
         "model_refit_on_test": any(e.data == TEST for e in facts.of("fit")),
         "transform_refit_on_test": any(e.data == TEST for e in loose(transforms)),
         "predicts_with_pipeline": any("pipeline" in e.flags for e in predictions),
+        "new_rows_dropped": any(e.name == "dropna" and e.data == TEST for e in prepared),
         "predicts_through_function": any(
             "prepared" in e.flags and e.data != TRAIN for e in predictions),
         "loads_saved_model": bool(facts.of("model_load")),

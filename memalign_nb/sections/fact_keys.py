@@ -122,16 +122,20 @@ FACT_KEYS: dict[str, dict[str, str]] = {
         "predictions": "prediction calls",
         "predicts_on_heldout": "a fitted model predicts on held-out or new data",
         "predicts_on_training_data": "a model predicts on its training rows",
-        "only_predicts_on_training_data": "every prediction is on training rows",
+        "only_predicts_on_training_data": "every prediction is on training rows (or on all "
+                                          "rows, when the model was fitted on all rows)",
         "model_reused_for_predictions": "the model fitted on training data is the one that "
                                         "predicts on held-out data",
         "model_refit_on_test": "a model is fitted again on held-out rows",
         "transform_refit_on_test": "preprocessing is fitted again on held-out rows (a bare "
                                    "transformer, or a preprocessing-only ColumnTransformer)",
         "predicts_with_pipeline": "predictions go through a pipeline with its preprocessing",
+        "new_rows_dropped": "rows of the held-out or new data are dropped (dropna) before "
+                            "the last prediction, so they get no prediction",
         "predicts_through_function": "new data go through a user function that refits "
                                      "nothing (the fitted values reused) before predicting",
-        "loads_saved_model": "a saved model is loaded (joblib, pickle, MLflow, Keras)",
+        "loads_saved_model": "a saved model or its weights are loaded (joblib, pickle, "
+                             "MLflow, Keras)",
         "writes_outputs": "predictions or models are written out (to_csv, save, dump)",
         "output_writes_failed": "every cell writing outputs shows an error in its saved "
                                 "output (nothing was written)",
