@@ -214,9 +214,11 @@ def test_data_complete_by_construction_makes_imputation_not_applicable(load):
 def test_test_rows_filled_with_their_own_statistics_score_1():
     own = ("test = pd.read_csv('test.csv')\nfare = test['Fare'].median()\n"
            "test['Fare'] = test['Fare'].fillna(fare)")
-    j = judge(case(HEAD, XY, SPLIT, FIT, own), "data_imputation")
+    j = judge(case(HEAD, XY, SPLIT, own, FIT), "data_imputation")
     assert (j.score, j.metadata["rule"]) == (1, "data_imputation.leakage")
     assert "on held-out rows" in j.rationale
+    # after the last fit it is inference-time preprocessing, judged under model_use
+    assert judge(case(HEAD, XY, SPLIT, FIT, own), "data_imputation").score != 1
     each = ("for frame in [X_train, X_test]:\n"
             "    frame['Age'] = frame['Age'].fillna(frame['Age'].mean())")
     assert judge(case(HEAD, XY, SPLIT, each, FIT), "data_imputation").score == 1
@@ -304,8 +306,8 @@ def test_encoders_learn_categories_on_all_rows_but_not_apart_on_new_rows():
     apart = ("from sklearn.preprocessing import LabelEncoder\nle = LabelEncoder()\n"
              "X_train['city'] = le.fit_transform(X_train['city'])\n"
              "X_test['city'] = le.fit_transform(X_test['city'])")
-    j = judge(case(HEAD, XY, SPLIT, FIT, apart), "feature_engineering")  # after the fit too
-    assert j.score == 1 and "LabelEncoder in cell 4 is fitted on held-out rows" in j.rationale
+    j = judge(case(HEAD, XY, SPLIT, apart, FIT), "feature_engineering")
+    assert j.score == 1 and "LabelEncoder in cell 3 is fitted on held-out rows" in j.rationale
 
 
 def test_derived_features_need_a_function_or_a_train_fitted_transform_for_3():

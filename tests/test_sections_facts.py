@@ -126,6 +126,9 @@ def test_a_loop_over_training_and_test_frames_learns_from_each():
         "    age = frame['Age'].mean()\n"
         "    frame.loc[frame['Age'].isnull(), 'Age'] = age")
     assert dim(facts, "data_imputation")["imputer_fit_on_test"]
+    labelled = facts_of(HEAD, "new = pd.read_csv('test.csv')\nfor frame in [df, new]:\n"
+                              "    frame['Age'] = frame['Age'].fillna(frame['Age'].median())")
+    assert dim(labelled, "data_imputation")["imputer_fit_on_test"]  # df holds all labelled rows
     for_each = facts_of(HEAD, SPLIT, "for part in (X_train, X_test):\n"
                                      "    part['Fare'] = pd.cut(part['Fare'], 4)")
     binned = for_each.of("transform")[0]

@@ -33,10 +33,11 @@ NAN_TOLERANT_MODELS = frozenset({
     "CatBoostRegressor", "HistGradientBoostingClassifier", "HistGradientBoostingRegressor"})
 """Models that accept missing values natively (leaving NaNs to them breaks nothing)."""
 
+
 def _leaks(ev: Evidence, events: list[Event], what: str, prefix: str, f: Finder) -> None:
-    """Findings for training-time transforms fitted before the split, on all rows or on
-    held-out rows, and for fill values and category encoders learned from held-out rows at
-    any time (pipelines excepted; encoders fitted on all rows learn only the categories)."""
+    """Findings for training-time transforms fitted before the split or on all rows, and
+    for transforms learned from held-out rows before the last model fit (pipelines
+    excepted; encoders fitted on all rows learn only the categories)."""
     fitted = loose(read.training_time(ev, events))
     statistical = [e for e in fitted if e.name not in CATEGORY_ENCODERS]  # not a category list
     before = first(statistical, lambda e: "before_split" in e.flags and e.data != TEST)
@@ -47,18 +48,20 @@ def _leaks(ev: Evidence, events: list[Event], what: str, prefix: str, f: Finder)
     if full and full is not before and f.get(f"{prefix}_fit_on_full_data"):
         f.add(f"{describe(full)} {what} on all rows, held-out rows included",
               **{f"{prefix}_fit_on_full_data": True})
-    # fill values and bare category encoders learned from held-out rows at any time (the
-    # same category then gets another code); other transforms, and whole preprocessing
-    # pipelines, refitted on new data at inference time are judged under model_use
+    # learned from held-out rows before the last model is trained: those rows are prepared
+    # with their own statistics or codes; refits after it are inference-time preprocessing,
+    # judged under model_use
+    last_fit = max((e.position for e in ev.facts.of("fit")), default=None)
     test = first(loose(events), lambda e: e.data == TEST and e.name not in STATELESS_TRANSFORMS
-                 and (e in fitted or prefix == "imputer" or e.name in CATEGORY_ENCODERS
-                      and "preprocessor" not in e.flags))
+                 and (last_fit is None or e.position < last_fit))
     if test and f.get(f"{prefix}_fit_on_test"):
         f.add(f"{describe(test)} {what} on held-out rows", **{f"{prefix}_fit_on_test": True})
 
 
 def data_imputation(ev: Evidence) -> Verdict:
-    """0: no missing values; 1: leakage, target imputed, NaNs break training; 2/3: quality."""
+    """0: no missing values (shown, or impossible for the data's source); 1: leakage, target
+    imputed, NaNs break training; 2: coarse or unmeasured but safe; 3: learned on training
+    rows only."""
     f = Finder(ev, "data_imputation")
     facts = ev.facts
     imputers = [e for e in facts.of("transform") if e.group == "imputer"]

@@ -29,7 +29,9 @@ class Event:
         What happened: ``split``, ``transform`` (a fitted transformer, or a fill value
         learned from data), ``fit`` (a model), ``tuning``, ``cv``, ``predict``, ``metric``,
         ``seed``, ``baseline``, ``mlflow``, ``missing_check``, ``missing_handling``,
-        ``time_order``, ``model_load``, ``output_write``, ``eda``, ``plot``, ``feature``.
+        ``time_order``, ``model_load``, ``output_write``, ``eda``, ``plot``, ``feature``,
+        ``category_codes`` (categories given integer codes by hand), ``data_source``
+        (data read; see :mod:`memalign_nb.sections.sources`).
     name : str
         The API or class involved (``"train_test_split"``, ``"SimpleImputer"``,
         ``"fillna(mean)"``, ``"accuracy_score"``, ``"log_model"``).
@@ -46,14 +48,18 @@ class Event:
         model family (``classifier``, ``regressor``, ``forecaster``, ``clusterer``,
         ``neural_net``, ``unknown``), the metric family (``classification``,
         ``regression``, ``forecasting``, ``other``), the split kind (``random``,
-        ``ordered``, ``date``), or empty.
+        ``ordered``, ``date``), the kind of data source (``table``, ``library``,
+        ``images``, ``text``), or empty.
     variable : str
         The variable the event is about (the fitted model, the predicting model), or "".
     flags : frozenset of str
         Details: ``in_pipeline``, ``shuffled``, ``stratified``, ``seeded``, ``time_based``,
         ``cv``, ``pipeline``, ``fitted_on_<role>``, ``signature``, ``input_example``,
         ``statistic``, ``precomputed`` (a fill value held in a variable, computed
-        earlier), ``target``, ``before_split``, ``after_split``.
+        earlier), ``target``, ``before_split``, ``after_split``, ``in_function`` (a
+        derived column computed in a user function), ``ordered`` (category codes on a
+        scale), ``by_hand`` (a hyper-parameter picked in a loop by test scores),
+        ``swapped`` (a metric given the predictions before the true values).
     refs : tuple of int
         Cells this event depends on: for a prediction, where its model was fitted or loaded.
     columns : tuple of str

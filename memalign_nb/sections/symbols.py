@@ -181,8 +181,8 @@ class SymbolTable:
         members = (tuple(e.id for e in loop.elts if isinstance(e, ast.Name))
                    if isinstance(loop, ast.List | ast.Tuple) else
                    self.collections.get(loop.id, ()) if isinstance(loop, ast.Name) else ())
-        if isinstance(target, ast.Name) and {TRAIN, TEST} <= {
-                self.roles.get(m) or name_role(m) for m in members}:
+        roles = {self.roles.get(m) or name_role(m) for m in members}
+        if isinstance(target, ast.Name) and TEST in roles and roles & {TRAIN, FULL}:
             self.roles[target.id] = TEST
 
     def object_of(self, value: ast.AST) -> ObjectInfo | None:
