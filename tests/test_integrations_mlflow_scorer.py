@@ -177,7 +177,7 @@ def test_round_trip_from_human_assessments_to_judge_assessments(
     grades = grades_from_traces(tracking, mapping, on_error="raise")
     assert sorted((g.case_id, g.dimension, g.rater, g.score, g.rationale) for g in grades) == \
         sorted((g.case_id, g.dimension, g.rater, g.score, g.rationale) for g in graded)
-    aligned = MemAlign(dimensions=dims).fit(
+    aligned = MemAlign(dimensions=dims, calibrate=False).fit(  # memories kept, to travel
         make_judge("heuristic"), Dataset(dataset.path, tuple(train), tuple(grades))
     )
     assert aligned.judge_id == "memalign:heuristic"

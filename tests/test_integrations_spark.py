@@ -143,7 +143,9 @@ def test_aligned_judge_logged_to_mlflow_scores_on_executors(
     from memalign_nb.integrations.mlflow_model import log_judge
 
     dims = ["data_imputation", "model_training"]
-    aligned = MemAlign(dimensions=dims).fit(HeuristicJudge(), dataset.subset(
+    # memories kept whatever calibration says (the baseline may already agree with these
+    # grades), so that the executors use episodic memory
+    aligned = MemAlign(dimensions=dims, calibrate=False).fit(HeuristicJudge(), dataset.subset(
         [c.case_id for c in dataset.cases[:16]]))
     held_out = dataset.cases[16:24]
     single = aligned.score_many(held_out, dims, concurrency=1, progress=False)
