@@ -62,7 +62,7 @@ _EXPORTS: dict[str, str] = {
     "StudyResult": "memalign_nb.study.result",
     "MemAlign": "memalign_nb.align.memalign",
     "AlignedJudge": "memalign_nb.align.aligned_judge",
-    "load_judge": "memalign_nb.align.persistence",
+    "load_judge": "memalign_nb.align.loading",
     "JudgeDirError": "memalign_nb.errors",
     "IntegrationError": "memalign_nb.errors",
     "grades_from_traces": "memalign_nb.integrations.mlflow_assessments",

@@ -156,7 +156,7 @@ def run_align(args: argparse.Namespace) -> int:
     rows = [[d, s["items"], s["examples"], s["guidelines"]] for d, s in summary.items()]
     totals = [sum(row[i] for row in rows) for i in (1, 2, 3)]
     print(
-        f"aligned {aligned.base_judge.judge_id} ({aligned.engine} engine) on "
+        f"aligned {aligned.base_judge.judge_id} ({aligned.engine.name} engine) on "
         f"{len(dataset.cases)} cases, {len(aligned.grades_)} grades in "
         f"{time.perf_counter() - started:.1f} s"
     )

@@ -43,6 +43,9 @@ JUDGE_ID = "heuristic"
 CUSTOM_SCORE = 2
 """The score given to a custom dimension, for which the engine has no rules."""
 
+CUSTOM_RULE = "custom.no_rules"
+"""The rule a custom dimension's verdict names."""
+
 FACTS_CACHE_SIZE = 256
 """Notebooks whose facts are kept in memory (the nine dimensions of a notebook, and every
 fold of a study, reuse one parse)."""
@@ -159,19 +162,22 @@ class HeuristicJudge(Judge):
         rubric = None if self.rubrics is None else self.rubrics.get(dimension)
         return build_section(case.notebook, dimension, rubric=rubric, **options)
 
-    def _score(self, case: Case, dimension: str) -> Judgment:
-        started = time.perf_counter()
-        if dimension in RULES:
-            facts, memo = _analysis(case.notebook)
-            task = read_task(case, facts, self.tracking_expected)
-            verdict = RULES[dimension](Evidence(case.notebook, facts, task, memo))
-            extras = {"task_type": task.task_type, "task_source": task.task_source}
-        else:
-            verdict = Verdict(CUSTOM_SCORE, "custom.no_rules", (
+    def verdict(self, case: Case, dimension: str) -> tuple[Verdict, dict[str, Any]]:
+        """The rules' verdict on ``case`` for ``dimension``, and the task as read
+        (``task_type``, ``task_source``; empty for a custom dimension)."""
+        if dimension not in RULES:
+            return Verdict(CUSTOM_SCORE, CUSTOM_RULE, (
                 f"the heuristic engine has no rules for the custom dimension {dimension!r}, "
                 "so it gives the neutral middle score; align the judge with graded examples "
-                "to score it",), {})
-            extras = {}
+                "to score it",), {}), {}
+        facts, memo = _analysis(case.notebook)
+        task = read_task(case, facts, self.tracking_expected)
+        verdict = RULES[dimension](Evidence(case.notebook, facts, task, memo))
+        return verdict, {"task_type": task.task_type, "task_source": task.task_source}
+
+    def _score(self, case: Case, dimension: str) -> Judgment:
+        started = time.perf_counter()
+        verdict, extras = self.verdict(case, dimension)
         return Judgment(
             case_id=case.case_id,
             dimension=dimension,
@@ -183,6 +189,22 @@ class HeuristicJudge(Judge):
         )
 
 
+def static_finding(case: Case, dimension: str) -> str:
+    """Which verdict of the default heuristic rules ``case``'s section of ``dimension``
+    falls under (``"data_imputation.coarse"``); ``""`` for a dimension without rules.
+
+    A summary of what the notebook's code does for the dimension, whatever judge is being
+    aligned: episodic memory compares sections by it (:mod:`memalign_nb.memory.profile`)
+    and learned rules can name it (:mod:`memalign_nb.memory.rules`).
+    """
+    if dimension not in RULES:
+        return ""
+    return _DEFAULT.verdict(case, dimension)[0].rule
+
+
 def _rationale(verdict: Verdict) -> str:
     """``Score 1 (data_imputation.leakage): reason; reason.``"""
     return f"Score {verdict.score} ({verdict.rule}): {'; '.join(verdict.reasons)}."
+
+
+_DEFAULT = HeuristicJudge()
