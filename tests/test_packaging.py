@@ -16,6 +16,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "memalign_nb"
+WIDGETS_PACKAGE = "memalign_nb_widgets"
 HEAVY_MODULES = ("mlflow", "chromadb", "langchain", "langchain_core", "matplotlib", "sklearn")
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*?)\s*$")
 
@@ -86,9 +87,48 @@ def test_library_never_imports_widgets():
             offenders += [
                 f"{path.relative_to(REPO)}:{node.lineno} imports {name}"
                 for name in names
-                if name == "widgets" or name.startswith("widgets.")
+                if name.split(".")[0] in ("widgets", WIDGETS_PACKAGE)
             ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_setuptools_packages_are_every_package_folder_and_the_widgets_mapping():
+    setuptools = pyproject()["tool"]["setuptools"]
+    folders = sorted(
+        ".".join(init.parent.relative_to(REPO).parts) for init in PACKAGE.rglob("__init__.py")
+    )
+    assert sorted(setuptools["packages"]) == sorted([*folders, WIDGETS_PACKAGE])
+    assert setuptools["package-dir"] == {WIDGETS_PACKAGE: "widgets"}
+    assert (REPO / "widgets" / "__init__.py").is_file()
+
+
+def _run_python(code: str, cwd: Path) -> str:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=cwd, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_widgets_install_under_the_product_name_not_as_a_top_level_widgets(tmp_path):
+    code = (
+        "import importlib.util as u\n"
+        "print(u.find_spec('widgets'))\n"
+        f"print(u.find_spec({WIDGETS_PACKAGE!r}).origin)"
+    )
+    bare, widgets = _run_python(code, tmp_path).splitlines()
+    assert bare == "None"
+    assert widgets == str(REPO / "widgets" / "__init__.py")
+
+
+def test_widgets_work_from_a_folder_holding_its_own_widgets_package(tmp_path):
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "widgets" / "__init__.py").write_text("raise ImportError('shadowed')\n")
+    code = (
+        f"from {WIDGETS_PACKAGE} import GradingPanel, MemoryBrowser, StudyView\n"
+        "import sys\n"
+        "print(sys.modules[GradingPanel.__module__].__file__)"
+    )
+    assert _run_python(code, tmp_path) == str(REPO / "widgets" / "grading.py")
 
 
 def _modules_after(statement: str) -> list[str]:
@@ -130,19 +170,16 @@ def test_console_script_resolves_to_cli_main():
     assert entry.load() is main
 
 
-def _package_data_patterns() -> list[str]:
-    return pyproject()["tool"]["setuptools"]["package-data"]["memalign_nb"]
+def _package_data_patterns() -> list[tuple[Path, str]]:
+    folders = {"memalign_nb": PACKAGE, WIDGETS_PACKAGE: REPO / "widgets"}
+    data = pyproject()["tool"]["setuptools"]["package-data"]
+    return [(folders[package], pattern) for package in data for pattern in data[package]]
 
 
-@pytest.mark.parametrize("pattern", _package_data_patterns())
-def test_package_data_patterns_match_files(pattern):
-    parts = Path(pattern).parts
-    first_wildcard = next((i for i, part in enumerate(parts) if "*" in part), len(parts))
-    folder = PACKAGE.joinpath(*parts[:first_wildcard])
-    if "*" in pattern and not folder.is_dir():
-        pytest.skip(f"{folder.relative_to(REPO)} does not exist yet (pattern {pattern!r})")
-    matches = [path for path in PACKAGE.glob(pattern) if path.is_file()]
-    assert matches, f"package data pattern {pattern!r} matches no file under memalign_nb/"
+@pytest.mark.parametrize("folder, pattern", _package_data_patterns())
+def test_package_data_patterns_match_files(folder, pattern):
+    matches = [path for path in folder.glob(pattern) if path.is_file()]
+    assert matches, f"package data pattern {pattern!r} matches no file under {folder}"
 
 
 def test_every_public_name_resolves():

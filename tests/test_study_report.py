@@ -143,7 +143,7 @@ def test_guidelines_md_lists_every_learned_guideline_with_its_folds(result, save
 
 
 def test_the_study_view_widget_reads_the_saved_folder(result, saved):
-    from widgets.study_view import read_study
+    from memalign_nb_widgets.study_view import read_study
 
     folder = read_study(saved.folder)
     assert folder.dimensions == (*result.dimensions, "all")

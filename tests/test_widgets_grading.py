@@ -9,13 +9,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from memalign_nb_widgets.grading import GradingPanel, page_from_environment
+from memalign_nb_widgets.grading_state import GradingError
 
-from memalign_nb.cli.grade import ENV_DATASET, ENV_JUDGE, ENV_RATER, ENV_STORE
 from memalign_nb.errors import FeedbackStoreError, UnknownNameError
 from memalign_nb.feedback import FeedbackStore, Grade
+from memalign_nb.grading_page import ENV_DATASET, ENV_JUDGE, ENV_RATER, ENV_STORE
 from memalign_nb.judges.scripted import ScriptedJudge
-from widgets.grading import GradingPanel, page_from_environment
-from widgets.grading_state import GradingError
 
 DIMS = ("data_imputation", "model_training")
 XSS_CELL = "# <script>alert('xss')</script>\nprint('<img src=x onerror=\"window.__xss=1\">')"
@@ -175,7 +175,7 @@ def test_a_failed_save_is_shown_and_logged_never_swallowed(dataset, store_path, 
     monkeypatch.setattr(panel.store, "save", broken_save)
     panel.score.value = 2
     panel.rationale.value = "kept on screen"
-    with caplog.at_level(logging.ERROR, logger="widgets.grading"):
+    with caplog.at_level(logging.ERROR, logger="memalign_nb_widgets.grading"):
         panel.save_button.click()
     assert "NOT SAVED (FeedbackStoreError)" in panel.status.value
     assert "disk I/O error" in panel.status.value
@@ -258,7 +258,7 @@ def test_page_from_environment_builds_the_panel_or_explains_the_problem(
                   == "Show judge")
     assert not toggle.disabled
     missing = page_from_environment({})
-    assert "MEMALIGN_NB_DATASET and MEMALIGN_NB_RATER must be set" in missing.value
+    assert "MEMALIGN_NB_DATASET" in missing.value and "memalign-nb grade DATASET" in missing.value
     bad = page_from_environment({ENV_DATASET: str(dataset / "nope"), ENV_RATER: "ana"})
     assert "Cannot open the grading page" in bad.value and "nope" in bad.value
 

@@ -7,13 +7,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from memalign_nb_widgets import render
 
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judgment
 from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.model import Section
-from widgets import render
 
 SCRIPT = "<script>alert('xss')</script>"
 IMG = '<img src=x onerror="alert(1)">'

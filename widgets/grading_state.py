@@ -1,6 +1,6 @@
 """What the grading panel knows, without any widget: the queue, the position, the rules.
 
-:class:`GradingSession` is the pure-Python model behind :class:`widgets.GradingPanel`:
+:class:`GradingSession` is the pure-Python model behind :class:`memalign_nb_widgets.GradingPanel`:
 
 - the queue of :class:`Item` objects (one per case and dimension) in the order chosen by
   :func:`order_items` (``"ungraded"`` first, or ``"disagreement"`` with the judge first);

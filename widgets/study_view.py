@@ -1,6 +1,6 @@
 """Read an alignment study's folder one dimension at a time: its table and its plots.
 
->>> from widgets import StudyView
+>>> from memalign_nb_widgets import StudyView
 >>> StudyView("study-output/")     # doctest: +SKIP
 
 A study folder holds ``results.json`` (see :meth:`memalign_nb.study.StudyResult.to_dict`)
@@ -21,8 +21,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from memalign_nb_widgets import render
+
 from memalign_nb.errors import MemAlignError
-from widgets import render
 
 logger = logging.getLogger(__name__)
 
