@@ -15,9 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from memalign_nb.datasets import generator
-from memalign_nb.datasets._gen_build import build_notebook
-from memalign_nb.datasets.generator import describe_case, generate_dataset, sample_path
+from memalign_nb.datasets import sample_path
+from memalign_nb.datasets.generator import describe_case, generate_dataset
+from memalign_nb.datasets.generator.build import build_notebook
+from memalign_nb.datasets.generator.draws import stream
 from memalign_nb.dimensions import DIMENSIONS
 from memalign_nb.errors import DatasetError, InvalidGradeError
 from memalign_nb.feedback.model import Grade
@@ -41,7 +42,7 @@ def _code(notebook) -> str:
 
 def _built(seed: int, index: int):
     spec = describe_case(seed, index)
-    notebook, facts = build_notebook(spec, generator._rng(seed, "write", index))
+    notebook, facts = build_notebook(spec, stream(seed, "write", index))
     return spec, notebook, facts
 
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 
 from memalign_nb.cli import main
-from memalign_nb.datasets import load_dataset
-from memalign_nb.datasets.generator import generate_dataset
+from memalign_nb.datasets import generate_dataset, load_dataset
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import DIMENSIONS
 from memalign_nb.errors import UnknownNameError
