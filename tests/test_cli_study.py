@@ -21,9 +21,6 @@ FAST = ["--folds", "2", "--bootstrap", "200", "--no-progress"]
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory):
-    align = pytest.importorskip("memalign_nb.align")
-    if not hasattr(align, "MemAlign"):
-        pytest.skip("memalign_nb.align.MemAlign not built yet")
     from memalign_nb.datasets import generate_dataset
 
     return generate_dataset(tmp_path_factory.mktemp("cli") / "ds", n_cases=16, seed=1)
@@ -116,9 +113,6 @@ def test_a_missing_dataset_is_a_one_line_error(tmp_path, capsys):
 def test_the_demo_on_the_bundled_sample_beats_the_baseline_where_it_is_worst(
     tmp_path, monkeypatch, capsys
 ):
-    align = pytest.importorskip("memalign_nb.align")
-    if not hasattr(align, "MemAlign"):
-        pytest.skip("memalign_nb.align.MemAlign not built yet")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     out = tmp_path / "demo-output"
     assert main(["demo", "--out", str(out), "--no-progress"]) == 0

@@ -25,9 +25,6 @@ from memalign_nb.study.report import (
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    align = pytest.importorskip("memalign_nb.align")
-    if not hasattr(align, "MemAlign"):
-        pytest.skip("memalign_nb.align.MemAlign not built yet")
     from memalign_nb.datasets import generate_dataset, load_dataset
 
     dataset = load_dataset(generate_dataset(tmp_path_factory.mktemp("ds"), n_cases=16, seed=1))

@@ -265,7 +265,7 @@ def _documented_fields() -> dict[str, set[str]]:
 
 @pytest.mark.slow
 def test_real_memalign_never_sees_a_held_out_case(tmp_path, monkeypatch):
-    align = pytest.importorskip("memalign_nb.align", reason="memalign_nb.align not built yet")
+    from memalign_nb import align
     from memalign_nb.datasets import generate_dataset, load_dataset
     from memalign_nb.memory.episodic import EpisodicMemory
 
