@@ -30,8 +30,6 @@ from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.rubrics import load_rubrics
 from memalign_nb.rubrics.model import Rubric
 
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
-
 LEAKY = (
     "import pandas as pd\nfrom sklearn.impute import SimpleImputer\n"
     "from sklearn.model_selection import train_test_split\n"
@@ -166,10 +164,8 @@ def test_scores_never_depend_on_grades_or_case_ids(dataset_dir, tmp_path):
             _comparable(judge.score(case, d)) for d in DIMENSIONS]
 
 
-def test_real_corpus_scores_without_error():
-    paths = sorted((CORPUS / "real").glob("*.ipynb"))
-    if not paths:
-        pytest.skip(f"real-world corpus not found at {CORPUS}")
+def test_real_corpus_scores_without_error(real_notebook_paths):
+    paths = real_notebook_paths
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # schema warnings of old Kaggle files
         cases = [Case(p.stem, read_notebook(p)) for p in paths]

@@ -24,7 +24,6 @@ SOURCES = {
     "c2": XSS_CELL,
     "c3": "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)",
 }
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "real"
 
 
 def write_dataset(root: Path, feedback: list[Grade] = ()) -> Path:
@@ -269,12 +268,11 @@ def _descendants(widget):
         yield from _descendants(child)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 @pytest.mark.filterwarnings("ignore::memalign_nb.errors.MemAlignWarning")
-def test_grading_real_kaggle_notebooks(tmp_path, store_path):
+def test_grading_real_kaggle_notebooks(tmp_path, store_path, real_notebook_paths):
     root = tmp_path / "kaggle"
     (root / "notebooks").mkdir(parents=True)
-    for path in sorted(CORPUS.glob("*.ipynb"))[:3]:
+    for path in real_notebook_paths[:3]:
         shutil.copy(path, root / "notebooks" / path.name)
     panel = GradingPanel(root, "ana", dimensions=("model_training",), store=store_path)
     for _ in range(3):
