@@ -23,7 +23,7 @@ from typing import Any
 
 from memalign_nb_widgets import render
 
-from memalign_nb.errors import MemAlignError
+from memalign_nb.errors import FileProblemError
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ RESULTS_FILE = "results.json"
 """The study's machine-readable results, inside the study folder."""
 
 
-class StudyFolderError(MemAlignError):
+class StudyFolderError(FileProblemError):
     """A study folder is missing or its ``results.json`` cannot be read.
 
     Attributes
@@ -41,11 +41,6 @@ class StudyFolderError(MemAlignError):
     problem : str
         What is wrong, in words.
     """
-
-    def __init__(self, path: str | PathLike[str], problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 @dataclass(frozen=True)
