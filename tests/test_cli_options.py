@@ -1,5 +1,7 @@
 import argparse
 import logging
+import sys
+from contextlib import ExitStack
 
 import pytest
 
@@ -7,9 +9,12 @@ from memalign_nb.cli.options import (
     add_model_server_arguments,
     dimension_list,
     model_server_options,
+    open_output,
     positive_int,
     text_table,
 )
+from memalign_nb.errors import FileProblemError
+from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -49,3 +54,38 @@ def test_argument_types_and_table():
         "x     10",
         "long   2",
     ]
+
+
+SHARED_FLAGS = ("--model", "--dimensions", "--concurrency", "--no-progress")
+MEMORY_FLAGS = ("--k", "--embeddings", "--reflection-model")
+
+
+def _options(command: str) -> dict[str, argparse.Action]:
+    from memalign_nb.cli import build_parser
+
+    (commands,) = [a for a in build_parser()._actions if a.dest == "command"]
+    return {flag: a for a in commands.choices[command]._actions for flag in a.option_strings}
+
+
+@pytest.mark.parametrize("command", ["judge", "align", "study"])
+def test_commands_taking_a_judge_share_one_declaration_of_their_flags(command):
+    options, reference = _options(command), _options("judge")
+    flags = SHARED_FLAGS + (MEMORY_FLAGS if command != "judge" else ())
+    for flag in flags:
+        assert flag in options, f"{command} lacks {flag}"
+    for flag in SHARED_FLAGS:
+        mine, theirs = options[flag], reference[flag]
+        assert (mine.default, mine.type, mine.nargs) == (theirs.default, theirs.type,
+                                                         theirs.nargs), flag
+    assert options["--concurrency"].default == DEFAULT_CONCURRENCY
+
+
+def test_open_output_writes_a_file_or_standard_output_and_names_an_unwritable_path(tmp_path):
+    with ExitStack() as stack:
+        open_output(stack, str(tmp_path / "j.jsonl")).write("x\n")
+        assert open_output(stack, "-") is sys.stdout
+    assert (tmp_path / "j.jsonl").read_text() == "x\n"
+    missing = tmp_path / "no" / "j.jsonl"
+    with ExitStack() as stack, pytest.raises(FileProblemError, match="cannot write") as info:
+        open_output(stack, str(missing))
+    assert info.value.path == str(missing)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from memalign_nb.datasets.model import Dataset
 from memalign_nb.errors import MemAlignError, UnknownNameError
 from memalign_nb.judges.base import Judge
+from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
 from memalign_nb.memory.guidelines import GuidelineSet
 
 if TYPE_CHECKING:
@@ -139,7 +140,7 @@ class MemAlign:
         memory_tokens: int = 3000,
         distill_batch_size: int = 8,
         persist_dir: str | PathLike[str] | None = None,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = False,
     ) -> None:
         self.semantic = semantic

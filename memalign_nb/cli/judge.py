@@ -16,7 +16,6 @@ to retry only those: the others come from the cache), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
@@ -26,11 +25,11 @@ from contextlib import ExitStack
 from typing import Any
 
 from memalign_nb.cli.options import (
-    add_model_server_arguments,
+    add_judge_command,
     dimension_list,
     model_server_options,
+    open_output,
     positive_float,
-    positive_int,
     text_table,
 )
 
@@ -42,32 +41,12 @@ _HEADERS = ("dimension", "judged", "n", "MAE", "signed", "exact", "failed")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``judge`` command."""
 
-    parser = subparsers.add_parser(
-        "judge",
+    parser = add_judge_command(
+        subparsers, "judge", dimensions="all of the rubrics",
         help="score a dataset's notebooks with a judge and compare with human grades",
         description="Score every notebook of DATASET on each dimension, write the judgments "
         "as JSONL and, where human grades exist, print per dimension: n, MAE, mean signed "
         "error (judge minus human; positive = lenient), exact agreement and failures.",
-    )
-    parser.add_argument("dataset", metavar="DATASET", help="the dataset folder")
-    parser.add_argument(
-        "--model",
-        default="heuristic",
-        help="'heuristic' (offline, the default), another judge engine, or a LangChain "
-        "model string such as openai:gpt-4o-mini or ollama:llama3.1",
-    )
-    parser.add_argument(
-        "--dimensions",
-        nargs="+",
-        metavar="DIM",
-        help="dimensions to score (space- or comma-separated); default: all of the rubrics",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=positive_int,
-        default=8,
-        metavar="N",
-        help="judgments in flight at once (default 8)",
     )
     parser.add_argument(
         "--timeout",
@@ -101,8 +80,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         help="rubric file or folder overriding or adding dimensions (repeatable)",
     )
-    add_model_server_arguments(parser)
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_judge)
 
 
@@ -124,23 +101,11 @@ def _judge(args: argparse.Namespace) -> int:
         check_dimension(dimension, judge.dimensions)
     report = sys.stderr if args.out == "-" else sys.stdout
     with ExitStack() as stack:
-        try:  # opened before the batch, so an unwritable path fails before any model is paid
-            out = (
-                sys.stdout
-                if args.out == "-"
-                else stack.enter_context(open(args.out, "w", encoding="utf-8"))
-            )
-        except OSError as exc:
-            print(
-                f"memalign-nb judge: error: cannot write {args.out}: {exc.strerror}",
-                file=sys.stderr,
-            )
-            return 2
+        out = open_output(stack, args.out)  # before the batch: no model is paid in vain
         result = run_batch_with_stats(
             judge, dataset.cases, dimensions, args.concurrency, progress=not args.no_progress
         )
-        for judgment in result.judgments:
-            out.write(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str) + "\n")
+        out.writelines(judgment.to_json_line() for judgment in result.judgments)
     print(
         f"judged {len(dataset.cases)} cases x {len(dimensions)} dimensions with "
         f"{judge.judge_id} -> {args.out}",

@@ -1,11 +1,18 @@
-"""Argument types and output helpers shared by the ``memalign-nb`` commands."""
+"""Arguments, argument types and output helpers shared by the ``memalign-nb`` commands.
+
+A flag that several commands take is declared once here (``--model``, ``--dimensions``,
+``--concurrency``, ``--no-progress``, the memory flags, the model-server flags), so it
+reads and behaves the same everywhere.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Sequence
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, TextIO
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +43,122 @@ def dimension_list(values: Sequence[str] | None) -> tuple[str, ...]:
     """``--dimensions`` values, commas split, order kept, duplicates dropped."""
     names = [name.strip() for value in values or () for name in value.split(",")]
     return tuple(dict.fromkeys(name for name in names if name))
+
+
+def add_judge_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    judge: str = "the judge",
+    dimensions: str = "every graded one",
+    memory: bool = False,
+) -> argparse.ArgumentParser:
+    """A command that runs a judge over a dataset: its parser, with what they all take.
+
+    ``DATASET``, ``--model``, ``--dimensions``, ``--concurrency``, ``--no-progress``, the
+    model-server flags and, with ``memory``, the MemAlign memory flags; ``judge`` and
+    ``dimensions`` word the help of ``--model`` and the default of ``--dimensions``.
+    """
+    parser = subparsers.add_parser(name, help=help, description=description)
+    parser.add_argument("dataset", metavar="DATASET", help="the dataset folder")
+    add_model_argument(parser, judge)
+    add_dimensions_argument(parser, dimensions)
+    if memory:
+        add_memory_arguments(parser)
+    add_batch_arguments(parser)
+    add_model_server_arguments(parser)
+    return parser
+
+
+def add_model_argument(parser: argparse.ArgumentParser, what: str = "the judge") -> None:
+    """``--model``: which judge, ``heuristic`` (offline) by default."""
+    parser.add_argument(
+        "--model",
+        default="heuristic",
+        help=f"{what}: 'heuristic' (offline, the default), another judge engine, or a "
+        "LangChain model string such as openai:gpt-4o-mini or ollama:llama3.1",
+    )
+
+
+def add_dimensions_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--dimensions``: space- or comma-separated; read them with :func:`dimension_list`."""
+    parser.add_argument(
+        "--dimensions",
+        nargs="+",
+        metavar="DIM",
+        help=f"dimensions (space- or comma-separated); default: {default}",
+    )
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--concurrency`` and ``--no-progress``: how a batch of judgments runs."""
+    from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
+
+    parser.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"judgments in flight at once (default {DEFAULT_CONCURRENCY})",
+    )
+    add_progress_argument(parser)
+
+
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    """``--no-progress``."""
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def add_memory_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--k``, ``--embeddings``, ``--reflection-model``: how MemAlign builds memories."""
+    parser.add_argument(
+        "--k", type=positive_int, default=5, help="episodic neighbours per judgment (default 5)"
+    )
+    parser.add_argument(
+        "--embeddings",
+        metavar="SPEC",
+        help="LangChain embeddings 'provider:model' for episodic memory "
+        "(default: the local hashing embedder)",
+    )
+    parser.add_argument(
+        "--reflection-model",
+        metavar="MODEL",
+        help="chat model that distils guidelines (default: the judge's own)",
+    )
+
+
+def memory_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of ``MemAlign`` and ``AlignmentStudy`` from the flags of a
+    :func:`add_judge_command` with ``memory``: neighbours, embedder, reflection model,
+    dimensions, concurrency and progress."""
+    return {
+        "k": args.k,
+        "embeddings": args.embeddings,
+        "reflection_model": args.reflection_model,
+        "dimensions": dimension_list(args.dimensions) or None,
+        "concurrency": args.concurrency,
+        "progress": not args.no_progress,
+    }
+
+
+def open_output(stack: ExitStack, path: str) -> TextIO:
+    """``path`` opened for writing (closed with ``stack``), or standard output for ``-``.
+
+    Raises
+    ------
+    FileProblemError
+        ``path`` cannot be written (checked before any judgment is paid for).
+    """
+    from memalign_nb.errors import FileProblemError
+
+    if path == "-":
+        return sys.stdout
+    try:
+        return stack.enter_context(open(path, "w", encoding="utf-8"))
+    except OSError as exc:
+        raise FileProblemError(path, f"cannot write: {exc.strerror}") from None
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

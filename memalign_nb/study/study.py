@@ -26,6 +26,7 @@ from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.dimensions import check_dimension
 from memalign_nb.errors import MemAlignError, UnknownNameError
 from memalign_nb.judges.base import Judge, Judgment
+from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
 from memalign_nb.study.bootstrap import Interval, absolute_errors, bootstrap_mae
 from memalign_nb.study.folds import case_folds
 from memalign_nb.study.metrics import agreement_metrics, paired_scores
@@ -99,7 +100,7 @@ class AlignmentStudy:
         embeddings: Any = None,
         reflection_model: Any = None,
         episodic_policy: str = "all",
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = True,
     ) -> None:
         self.judge = judge
