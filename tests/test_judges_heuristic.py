@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sklearn.base import clone
 
 from memalign_nb.cli import main
 from memalign_nb.datasets import generate_dataset, load_dataset
@@ -192,3 +193,13 @@ def test_cli_judge_prints_the_per_dimension_table(dataset_dir, tmp_path, capsys)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 6 * len(DIMENSIONS)
     assert {row["judge_id"] for row in rows} == {"heuristic"}
+
+
+def test_clone_and_set_params_work_the_scikit_learn_way():
+    judge = HeuristicJudge(token_budget=800)
+    copy = clone(judge).set_params(tracking_expected=False)
+    assert copy.get_params() == {"rubrics": None, "token_budget": 800,
+                                 "tracking_expected": False}
+    assert judge.tracking_expected is True
+    case = _case()
+    assert copy.score(case, "mlflow_logging").score in (0, 1, 2, 3)

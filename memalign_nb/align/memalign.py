@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from sklearn.base import BaseEstimator
+
 from memalign_nb.datasets.model import Dataset
 from memalign_nb.errors import MemAlignError, UnknownNameError
 from memalign_nb.judges.base import Judge
@@ -47,11 +49,12 @@ ENGINES: tuple[str, ...] = ("heuristic", "llm")
 """How memories are used: as data (votes and rules) or as text in an LLM prompt."""
 
 
-class MemAlign:
+class MemAlign(BaseEstimator):
     """Aligns a judge with expert feedback: semantic and episodic memory per dimension.
 
-    Parameters follow scikit-learn: ``__init__`` stores them unchanged; :meth:`fit`
-    validates them.
+    A scikit-learn estimator: ``__init__`` stores the parameters unchanged (so
+    ``get_params``, ``set_params`` and ``sklearn.base.clone`` work); :meth:`fit` validates
+    them.
 
     Parameters
     ----------
@@ -164,17 +167,6 @@ class MemAlign:
         self.concurrency = concurrency
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
-        return {name: value for name, value in vars(self).items() if not name.endswith("_")}
-
-    def __repr__(self) -> str:
-        changed = {
-            name: value for name, value in self.get_params().items()
-            if value != _DEFAULTS.get(name)
-        }
-        return f"MemAlign({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
-
     def blend_weights(self) -> BlendWeights:
         """The heuristic engine's weights (validated) from these parameters."""
         from memalign_nb.align.blend import BlendWeights
@@ -282,9 +274,6 @@ class MemAlign:
                 f"({', '.join(chosen) or 'none of ' + judge.judge_id + ' dimensions'})"
             )
         return chosen
-
-
-_DEFAULTS = MemAlign().get_params()
 
 
 def _engine(judge: Judge) -> str:

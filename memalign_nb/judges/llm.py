@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any
 
+from sklearn.base import BaseEstimator
+
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import check_dimension
 from memalign_nb.errors import MalformedReplyError, ModelConfigError
@@ -46,11 +48,12 @@ logger = logging.getLogger(__name__)
 _SECRET = re.compile(r"key|secret|password|credential|^(api_|access_)?token$", re.IGNORECASE)
 
 
-class LLMJudge(Judge):
+class LLMJudge(Judge, BaseEstimator):
     """A judge that asks a LangChain chat model to grade each section against its rubric.
 
-    Parameters follow scikit-learn: ``__init__`` only stores them; the chat model is built
-    once, on the first judgment (so a missing key or provider package surfaces there).
+    A scikit-learn estimator: ``__init__`` only stores the parameters, so ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work; the chat model is built once, on the
+    first judgment (so a missing key or provider package surfaces there).
 
     Parameters
     ----------
@@ -133,25 +136,9 @@ class LLMJudge(Judge):
         self._rubric_map: dict[str, Rubric] | None = None
         self._runtime: _Runtime | None = None
 
-    _PARAMS = (
-        "model",
-        "rubrics",
-        "include_facts",
-        "temperature",
-        "max_retries",
-        "timeout",
-        "requests_per_second",
-        "cache_dir",
-        "token_budget",
-        "base_url",
-        "model_kwargs",
-        "structured_output",
-        "retry_wait",
-    )
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
+    # Not BaseEstimator's views, which list every parameter: model_kwargs may hold credentials.
+    _repr_html_ = None
+    _repr_mimebundle_ = None
 
     def __repr__(self) -> str:
         return f"LLMJudge(model={self.judge_id!r}, cache_dir={self.cache_dir!r})"

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.dimensions import check_dimension
@@ -48,10 +49,11 @@ VERSIONED_PACKAGES: tuple[str, ...] = (
 """Packages whose versions a study records (``StudyResult.environment``)."""
 
 
-class AlignmentStudy:
+class AlignmentStudy(BaseEstimator):
     """Cross-validated comparison of a judge with its MemAlign-aligned variants.
 
-    Parameters follow scikit-learn: stored unchanged, validated in :meth:`fit`.
+    A scikit-learn estimator: parameters are stored unchanged (so ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work) and validated in :meth:`fit`.
 
     Parameters
     ----------
@@ -117,9 +119,9 @@ class AlignmentStudy:
         self.concurrency = concurrency
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, JSON-serialisable (objects as their ids or types)."""
-        params = {name: value for name, value in vars(self).items() if not name.endswith("_")}
+    def _tracked_params(self) -> dict[str, Any]:
+        """The parameters, JSON-serialisable (objects as their ids or types) for the result."""
+        params = self.get_params(deep=False)
         if isinstance(self.judge, Judge):
             params["judge"] = self.judge.judge_id
         for name in ("embeddings", "reflection_model"):
@@ -184,7 +186,7 @@ class AlignmentStudy:
         timings["statistics"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         self.result_ = StudyResult(
-            params={**self.get_params(), "judge": judge.judge_id, "n_cases": len(cases)},
+            params={**self._tracked_params(), "judge": judge.judge_id, "n_cases": len(cases)},
             dimensions=dimensions,
             variants=tuple(self.variants),
             folds=tuple(test for _, test in folds),
