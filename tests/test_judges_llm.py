@@ -287,3 +287,15 @@ def test_params_come_from_the_signature_and_clone_rebuilds_an_unbuilt_judge() ->
     assert copy is not judge and copy._runtime is None
     assert copy.get_params() == judge.get_params()
     assert "sk-secret" not in repr(judge) and judge._repr_html_ is None
+
+
+def test_chat_settings_build_a_model_sharing_the_judges_rate_limit() -> None:
+    from memalign_nb.judges.chat import make_chat_model
+
+    judge = LLMJudge(ScriptedChatModel(), requests_per_second=4, timeout=9.0, cache_dir=None)
+    settings = judge.chat_settings()
+    limiter = judge._get_runtime().limiter
+    assert settings["rate_limiter"] is limiter and limiter.requests_per_second == 4
+    assert settings["timeout"] == 9.0
+    assert make_chat_model(ScriptedChatModel(), **settings).rate_limiter is limiter
+
