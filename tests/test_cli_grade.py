@@ -163,3 +163,23 @@ def test_a_bad_judge_fails_before_voila_starts(tmp_path, monkeypatch):
     monkeypatch.setattr(grade_cli.subprocess, "Popen", _no_popen)
     with pytest.raises(ModelConfigError, match="name the model"):
         grade_cli.start_grade_server(make_dataset(tmp_path / "ds"), "ana", judge="llm")
+
+
+def test_a_saved_judge_folder_reaches_the_page_as_an_absolute_path(tmp_path, monkeypatch):
+    from memalign_nb.grading_page import ENV_JUDGE
+    from memalign_nb.integrations.judge_folders import save_judge_dir
+    from memalign_nb.judges.heuristic import HeuristicJudge
+
+    dataset = make_dataset(tmp_path / "ds")
+    save_judge_dir(HeuristicJudge(), tmp_path / "judges" / "h")
+    monkeypatch.chdir(tmp_path)
+    started = {}
+
+    def record(command, env, **kwargs):
+        started.update(env)
+        raise RuntimeError("recorded")
+
+    monkeypatch.setattr(grade_cli.subprocess, "Popen", record)
+    with pytest.raises(RuntimeError, match="recorded"):
+        grade_cli.start_grade_server(dataset, "ana", judge="judges/h")
+    assert started[ENV_JUDGE] == str(tmp_path / "judges" / "h")

@@ -208,3 +208,15 @@ def test_default_model_is_the_offline_heuristic(tmp_path: Path, capsys) -> None:
         1,
     )
     assert json.loads(out.read_text().splitlines()[0])["judge_id"].startswith("heuristic")
+
+
+def test_a_saved_judge_folder_is_a_judge_reference(tmp_path: Path, capsys) -> None:
+    from memalign_nb.integrations.judge_folders import save_judge_dir
+    from memalign_nb.judges.heuristic import HeuristicJudge
+
+    spec = save_judge_dir(HeuristicJudge(tracking_expected=False), tmp_path / "spec")
+    out = tmp_path / "j.jsonl"
+    assert main(["judge", str(_dataset(tmp_path / "ds")), "--model", str(spec), "--dimensions",
+                 "mlflow_logging", "--out", str(out), "--no-progress"]) in (0, 1)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {row["score"] for row in rows} == {0}  # tracking not expected: not applicable

@@ -248,7 +248,7 @@ def test_page_from_environment_builds_the_panel_or_explains_the_problem(
         {ENV_DATASET: str(dataset), ENV_RATER: "ana", ENV_STORE: str(store_path)})
     assert "memalign-grading-panel" in widget._dom_classes
     asked = []
-    monkeypatch.setattr("memalign_nb.judges.make_judge",
+    monkeypatch.setattr("memalign_nb.integrations.judge_refs.resolve_judge",
                         lambda model: asked.append(model) or ScriptedJudge({}, default=1))
     with_judge = page_from_environment({ENV_DATASET: str(dataset), ENV_RATER: "ana",
                                         ENV_STORE: str(store_path), ENV_JUDGE: "heuristic"})

@@ -431,9 +431,9 @@ def page_from_environment(environ: Mapping[str, str] | None = None) -> Any:
         settings = PageSettings.from_environment(os.environ if environ is None else environ)
         judge = None
         if settings.judge:
-            from memalign_nb.judges import make_judge
+            from memalign_nb.integrations.judge_refs import resolve_judge
 
-            judge = make_judge(settings.judge)
+            judge = resolve_judge(settings.judge)
         return GradingPanel(
             settings.dataset, settings.rater, judge=judge, store=settings.store
         ).widget

@@ -2,14 +2,15 @@
 
 ::
 
-    memalign-nb align DATASET [--model M] [--k 5] [--no-semantic] [--no-episodic]
+    memalign-nb align DATASET [--model JUDGE] [--k 5] [--no-semantic] [--no-episodic]
                       [--policy all|disagreements] [--dimensions D ...] [--out JUDGE_DIR]
-    memalign-nb score JUDGE_DIR NOTEBOOK_OR_DIR... [--dimensions D ...] [--out FILE]
+    memalign-nb score JUDGE NOTEBOOK_OR_DIR... [--dimensions D ...] [--out FILE]
 
 ``align`` fits MemAlign on every human grade of DATASET, saves the aligned judge to
 JUDGE_DIR (default ``aligned-judge``) and prints, per dimension, the graded items, the
-examples stored and the guidelines learned. ``score`` loads a saved judge and scores
-notebooks (files, or folders of ``*.ipynb``); a notebook that cannot be read is reported
+examples stored and the guidelines learned. ``score`` scores notebooks (files, or folders
+of ``*.ipynb``) with any judge reference (:mod:`memalign_nb.integrations.judge_refs`),
+typically the folder ``align`` wrote; a notebook that cannot be read is reported
 and the others are scored. Its table shows one row per notebook and one column per
 dimension (``-`` for a failed judgment); ``--out`` also writes every judgment as a JSON
 line. Both exit 2 on a bad dataset or judge directory; ``score`` exits 1 when a notebook
@@ -31,9 +32,10 @@ from memalign_nb.cli.options import (
     add_batch_arguments,
     add_dimensions_argument,
     add_judge_command,
+    add_model_server_arguments,
     dimension_list,
+    judge_from_args,
     memory_options,
-    model_server_options,
     open_output,
     text_table,
 )
@@ -79,7 +81,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Load the judge saved in JUDGE_DIR and score each notebook on each "
         "dimension; unreadable notebooks are reported and the rest scored.",
     )
-    score.add_argument("judge_dir", metavar="JUDGE_DIR", help="a directory `align` wrote")
+    score.add_argument(
+        "judge",
+        metavar="JUDGE",
+        help="the judge: a folder `align` wrote, another saved judge or MLflow model URI, "
+        "'heuristic' or a LangChain model string",
+    )
     score.add_argument(
         "paths", nargs="+", metavar="NOTEBOOK_OR_DIR", help="notebook files or folders of notebooks"
     )
@@ -88,6 +95,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out", metavar="FILE", help="also write the judgments as JSONL ('-' for standard output)"
     )
     add_batch_arguments(score)
+    add_model_server_arguments(score)
     align.set_defaults(func=run_align)
     score.set_defaults(func=run_score)
 
@@ -97,18 +105,16 @@ def run_align(args: argparse.Namespace) -> int:
     from memalign_nb.align import MemAlign
     from memalign_nb.align.persistence import check_target
     from memalign_nb.datasets import load_dataset
-    from memalign_nb.judges.registry import make_judge
 
     check_target(args.out, args.overwrite)  # before paying for any judgment
     dataset = load_dataset(args.dataset)
-    options = model_server_options(args)
     started = time.perf_counter()
     aligned = MemAlign(
         semantic=not args.no_semantic,
         episodic=not args.no_episodic,
         episodic_policy=args.policy,
         **memory_options(args),
-    ).fit(make_judge(args.model, **options), dataset)
+    ).fit(judge_from_args(args), dataset)
     root = aligned.save(args.out, overwrite=args.overwrite)
     summary = aligned.summary()
     rows = [[d, s["items"], s["examples"], s["guidelines"]] for d, s in summary.items()]
@@ -125,11 +131,10 @@ def run_align(args: argparse.Namespace) -> int:
 
 def run_score(args: argparse.Namespace) -> int:
     """The ``score`` command."""
-    from memalign_nb.align import load_judge
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.notebooks import read_notebooks
 
-    judge = load_judge(args.judge_dir)
+    judge = judge_from_args(args, args.judge)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:
         check_dimension(dimension, judge.dimensions)

@@ -177,7 +177,8 @@ def start_grade_server(
     port : int, optional
         Port on 127.0.0.1; a free one by default.
     judge : str, optional
-        A judge model string; the page scores items with it on demand.
+        A judge reference (a name, a model string, a saved judge folder, an MLflow model
+        URI); the page scores items with it on demand.
     timeout : float
         Seconds to wait for Voila to listen.
 
@@ -196,9 +197,11 @@ def start_grade_server(
     folder = Path(dataset).resolve()
     load_dataset(folder)
     if judge:
-        from memalign_nb.judges import make_judge
+        from memalign_nb.integrations.judge_refs import judge_ref_kind, resolve_judge
 
-        make_judge(judge)  # a bad model string fails here, not inside the page
+        resolve_judge(judge)  # a bad reference fails here, not inside the page
+        if judge_ref_kind(judge) == "folder":  # the page runs in another folder
+            judge = str(Path(judge).expanduser().resolve())
     page = grade_page()
     if importlib.util.find_spec("voila") is None:
         raise MissingDependencyError("voila", "widgets")
@@ -272,7 +275,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rater", required=True, type=_rater, help="your name, as saved")
     parser.add_argument("--store", help=f"feedback store file (default DATASET/{STORE_FILE})")
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--judge", help="judge model to compare with (e.g. heuristic)")
+    parser.add_argument(
+        "--judge",
+        help="judge to compare with: 'heuristic', a model string, a saved judge folder or an "
+        "MLflow model URI",
+    )
     parser.add_argument("--no-browser", action="store_true", help="only print the URL")
     parser.set_defaults(func=run)
 

@@ -27,7 +27,7 @@ from typing import Any
 from memalign_nb.cli.options import (
     add_judge_command,
     dimension_list,
-    model_server_options,
+    judge_from_args,
     open_output,
     positive_float,
     text_table,
@@ -52,15 +52,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--timeout",
         type=positive_float,
         metavar="S",
-        default=60.0,
-        help="seconds per LLM request before it is retried (default 60)",
+        help="seconds per LLM request before it is retried (default 60, or the saved "
+        "judge's)",
     )
     parser.add_argument(
         "--max-retries",
         type=int,
         metavar="N",
-        default=3,
-        help="retries of a rate-limited, timed-out or failed request (default 3)",
+        help="retries of a rate-limited, timed-out or failed request (default 3, or the "
+        "saved judge's)",
     )
     parser.add_argument(
         "--include-facts",
@@ -87,15 +87,17 @@ def _judge(args: argparse.Namespace) -> int:
     from memalign_nb.datasets import load_dataset
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.judges.batch import run_batch_with_stats
-    from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
 
     rubrics = load_rubrics(args.rubrics)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
-    options = model_server_options(
-        args, timeout=args.timeout, max_retries=args.max_retries, include_facts=args.include_facts
+    judge = judge_from_args(
+        args,
+        rubrics=rubrics if args.rubrics else None,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        include_facts=args.include_facts or None,
     )
-    judge = make_judge(args.model, rubrics=rubrics, **options)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:  # before the output file is opened (and truncated)
         check_dimension(dimension, judge.dimensions)

@@ -77,8 +77,9 @@ def add_model_argument(parser: argparse.ArgumentParser, what: str = "the judge")
     parser.add_argument(
         "--model",
         default="heuristic",
-        help=f"{what}: 'heuristic' (offline, the default), another judge engine, or a "
-        "LangChain model string such as openai:gpt-4o-mini or ollama:llama3.1",
+        help=f"{what}: 'heuristic' (offline, the default), another judge engine, a LangChain "
+        "model string such as openai:gpt-4o-mini or ollama:llama3.1, a saved judge folder "
+        "or an MLflow model URI",
     )
 
 
@@ -174,7 +175,11 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def add_model_server_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--rps``, ``--base-url``, ``--cache-dir``, ``--no-cache``: how an LLM judge calls."""
+    """``--rps``, ``--base-url``, ``--cache-dir``, ``--no-cache``: how an LLM judge calls.
+
+    Each is set on the judge only when given (:func:`judge_from_args`), so a saved judge
+    keeps its own settings otherwise.
+    """
     from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
 
     parser.add_argument(
@@ -187,34 +192,50 @@ def add_model_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cache-dir",
-        default=DEFAULT_CACHE_DIR,
         metavar="DIR",
-        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
+        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR}, or the saved judge's)",
     )
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the judgment cache"
     )
 
 
-def model_server_options(args: argparse.Namespace, **llm_only: Any) -> dict[str, Any]:
-    """``make_judge`` options from :func:`add_model_server_arguments`' flags.
+_FLAGS = {
+    "requests_per_second": "--rps",
+    "base_url": "--base-url",
+    "cache_dir": "--cache-dir/--no-cache",
+    "rubrics": "--rubrics",
+    "timeout": "--timeout",
+    "max_retries": "--max-retries",
+    "include_facts": "--include-facts",
+}
+"""Judge parameter -> the flag that sets it, for warnings about flags given in vain."""
 
-    For an LLM model: the request rate, base URL and cache folder, plus ``llm_only``. For
-    any other judge: nothing, with a warning naming the flags that were given in vain
-    (``--rps``, ``--base-url``, and any boolean switch of ``llm_only`` that is on).
+
+def judge_from_args(args: argparse.Namespace, ref: Any = None, **settings: Any) -> Any:
+    """The judge ``--model`` (or ``ref``) names, with the settings given on the command line.
+
+    Any judge reference works (:func:`~memalign_nb.integrations.judge_refs.resolve_judge`:
+    a name, a model string, a saved judge folder, an MLflow model URI). The model-server
+    flags and ``settings`` that were given (not None) go to the judge's ``set_params``
+    where it has that parameter (an LLM judge has them all, the heuristic judge
+    ``rubrics``); a warning names the flags the judge does not take.
     """
-    from memalign_nb.judges.registry import LLM_ENGINE, resolve_engine
+    from memalign_nb.integrations.judge_refs import resolve_judge
 
-    if resolve_engine(args.model) == LLM_ENGINE:
-        return {
-            "requests_per_second": args.rps,
-            "base_url": args.base_url,
-            "cache_dir": None if args.no_cache else args.cache_dir,
-            **llm_only,
-        }
-    given = (("--rps", args.rps), ("--base-url", args.base_url))
-    ignored = [flag for flag, value in given if value]
-    ignored += [f"--{name.replace('_', '-')}" for name, value in llm_only.items() if value is True]
+    judge = resolve_judge(args.model if ref is None else ref)
+    given = {
+        "requests_per_second": args.rps,
+        "base_url": args.base_url,
+        "cache_dir": None if args.no_cache else args.cache_dir,
+        **settings,
+    }
+    given = {name: value for name, value in given.items() if value is not None}
+    if args.no_cache:
+        given["cache_dir"] = None
+    params = judge.get_params(deep=False) if hasattr(judge, "set_params") else {}
+    taken = {name: value for name, value in given.items() if name in params}
+    ignored = sorted({_FLAGS.get(name, name) for name in given.keys() - taken.keys()})
     if ignored:
-        logger.warning("%s ignored: they apply to LLM models only", ", ".join(ignored))
-    return {}
+        logger.warning("%s ignored: %s does not take them", ", ".join(ignored), judge.judge_id)
+    return judge.set_params(**taken) if taken else judge

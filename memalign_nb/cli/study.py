@@ -31,8 +31,8 @@ from typing import Any
 from memalign_nb.cli.options import (
     add_judge_command,
     add_progress_argument,
+    judge_from_args,
     memory_options,
-    model_server_options,
     positive_int,
     text_table,
 )
@@ -132,16 +132,14 @@ def run_study(args: argparse.Namespace) -> int:
     """The ``study`` command."""
     from memalign_nb.cli.dataset import stored_grades
     from memalign_nb.datasets import load_dataset
-    from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
     from memalign_nb.study import AlignmentStudy
 
     rubrics = load_rubrics(args.rubrics)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
     dataset = dataset.with_grades(stored_grades(args, rubrics))
-    options = model_server_options(args)
     study = AlignmentStudy(
-        make_judge(args.model, rubrics=rubrics, **options),
+        judge_from_args(args, rubrics=rubrics if args.rubrics else None),
         n_folds=args.folds,
         variants=args.variants,
         n_bootstrap=args.bootstrap,
