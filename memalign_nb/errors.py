@@ -311,3 +311,20 @@ class ParameterError(MemAlignError, ValueError):
         self.value = value
         self.problem = problem
         super().__init__(f"parameter {name!r}: {problem}")
+
+
+class GradePageError(MemAlignError):
+    """``memalign-nb grade`` could not serve the grading page (Voila).
+
+    Attributes
+    ----------
+    problem : str
+        What went wrong, in words.
+    log : str
+        The end of Voila's log, when Voila started and then failed.
+    """
+
+    def __init__(self, problem: str, log: str = "") -> None:
+        self.problem = problem
+        self.log = log
+        super().__init__(problem + (f"\nVoila's log ends with:\n{log}" if log else ""))

@@ -94,6 +94,33 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return sorted(found)
 
 
+FOUNDATIONS = ("", "errors", "dimensions", "registry", "atomic", "lazy", "runtime",
+               "grading_page")
+"""Top-level modules every stage may import (``""`` is ``memalign_nb/__init__.py``)."""
+
+STAGES = ("notebooks", "rubrics", "sections", "feedback", "datasets", "judges", "memory",
+          "align", "study", "tracking")
+"""The stages in the order data flows, as docs/architecture.md draws them."""
+
+ON_TOP = ("integrations", "testing", "cli", "__main__")
+"""What may import any stage."""
+
+
+def _stage(module: str) -> str:
+    return module.split(".")[1] if "." in module else ""
+
+
+def test_a_stage_imports_only_foundations_and_earlier_stages():
+    graph = import_graph(REPO, "memalign_nb")
+    assert {_stage(m) for m in graph} == {*FOUNDATIONS, *STAGES, *ON_TOP}
+    rank = {**dict.fromkeys(FOUNDATIONS, -1), **{s: i for i, s in enumerate(STAGES)},
+            **dict.fromkeys(ON_TOP, len(STAGES))}
+    backwards = sorted(f"{m} -> {t}" for m, targets in graph.items() for t in targets
+                       if rank[_stage(t)] > rank[_stage(m)]
+                       or (rank[_stage(m)] == -1 and rank[_stage(t)] != -1 and _stage(t)))
+    assert backwards == []
+
+
 def _allowed(component: list[str]) -> bool:
     return any(all(m == p or m.startswith(p + ".") for m in component)
                for p in ALIGN_CYCLE_ALLOWLIST_UNTIL_THE_ALIGN_REBUILD)

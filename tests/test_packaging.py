@@ -201,3 +201,50 @@ def test_every_command_module_registers():
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if a.dest == "command"]
     assert set(COMMAND_MODULES) <= set(subparsers.choices)
+
+
+def _user_code() -> list[tuple[str, str]]:
+    """(where, code) of every Python block of the README and code cell of the notebooks."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    code = [("README.md", block) for block in re.findall(r"```python\n(.*?)```", readme, re.S)]
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code += [(path.name, "".join(c["source"])) for c in cells if c["cell_type"] == "code"]
+    return code
+
+
+def test_readme_and_notebooks_import_the_public_api_one_way():
+    import memalign_nb
+
+    imports = []
+    for where, code in _user_code():
+        lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("memalign"):
+                imports += [(where, node.module, alias.name) for alias in node.names]
+    assert {module for _, module, _ in imports} == {"memalign_nb", WIDGETS_PACKAGE}
+    unknown = [(w, name) for w, module, name in imports
+               if module == "memalign_nb" and name not in memalign_nb.__all__]
+    assert unknown == []
+    used = {name for _, module, name in imports if module == "memalign_nb"}
+    assert {"HeuristicJudge", "save_study", "sample_path", "log_study", "resolve_judge"} <= used
+
+
+def test_every_public_error_is_exported_once_by_stage():
+    import importlib
+    import pkgutil
+
+    import memalign_nb
+    from memalign_nb.errors import MemAlignError
+
+    errors = set()
+    for module in pkgutil.walk_packages(memalign_nb.__path__, "memalign_nb."):
+        if module.name.startswith("memalign_nb.testing") or module.name.endswith("__main__"):
+            continue
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if (isinstance(value, type) and issubclass(value, MemAlignError)
+                    and value.__module__ == module.name and not name.startswith("_")):
+                errors.add(name)
+    assert len(errors) >= 15 and errors <= set(memalign_nb.__all__)
+    exported = [name for names in memalign_nb._STAGES.values() for name in names]
+    assert len(exported) == len(set(exported)), "a name is exported by two stages"

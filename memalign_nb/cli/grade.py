@@ -38,30 +38,13 @@ from types import FrameType
 from typing import IO
 
 from memalign_nb.datasets.loader import STORE_FILE
-from memalign_nb.errors import MemAlignError, MissingDependencyError
+from memalign_nb.errors import GradePageError, MissingDependencyError
 from memalign_nb.grading_page import PAGE, WIDGETS_PACKAGE, PageSettings
 
 logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 """Voila listens on loopback only."""
-
-
-class GradePageError(MemAlignError):
-    """The grading page could not be served.
-
-    Attributes
-    ----------
-    problem : str
-        What went wrong, in words.
-    log : str
-        The end of Voila's log, when Voila started and then failed.
-    """
-
-    def __init__(self, problem: str, log: str = "") -> None:
-        self.problem = problem
-        self.log = log
-        super().__init__(problem + (f"\nVoila's log ends with:\n{log}" if log else ""))
 
 
 def grade_page() -> Path:
