@@ -143,7 +143,7 @@ class LLMEngine(Engine):
         By default the judge's own model; its answers are then cached in the judge's
         ``cache_dir`` (:func:`~memalign_nb.judges.cache.response_cache`).
         """
-        from memalign_nb.judges.chat import build_chat_model
+        from memalign_nb.judges.chat import make_chat_model
 
         if self._reflection is None:
             spec = self.params.reflection_model
@@ -152,20 +152,15 @@ class LLMEngine(Engine):
                 spec = base.model
             if not isinstance(spec, str):
                 self._reflection = spec
-            elif spec == getattr(base, "model", None):
-                options = dict(base.model_kwargs or {})
+            elif spec == getattr(base, "model", None):  # the judge's settings and rate limit
+                settings = base.chat_settings()
                 if base.cache_dir is not None:  # a rerun then learns the same guidelines
                     from memalign_nb.judges.cache import response_cache
 
-                    options.setdefault("cache", response_cache(base.cache_dir))
-                self._reflection = build_chat_model(
-                    spec, temperature=base.temperature, timeout=base.timeout,
-                    max_retries=base.max_retries, base_url=base.base_url,
-                    model_kwargs=options,
-                )
+                    settings["model_kwargs"].setdefault("cache", response_cache(base.cache_dir))
+                self._reflection = make_chat_model(spec, **settings)
             else:
-                self._reflection = build_chat_model(spec, temperature=0.0, timeout=60.0,
-                                                    max_retries=3)
+                self._reflection = make_chat_model(spec)
         return self._reflection
 
 

@@ -29,9 +29,12 @@ from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from sklearn.base import BaseEstimator
+
 from memalign_nb.datasets.model import Dataset
 from memalign_nb.errors import MemAlignError, UnknownNameError
 from memalign_nb.judges.base import Judge
+from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
 from memalign_nb.memory.guidelines import GuidelineSet
 from memalign_nb.memory.profile import DIGEST_WEIGHT
 
@@ -46,11 +49,12 @@ EPISODIC_POLICIES: tuple[str, ...] = ("all", "disagreements")
 scored differently from the experts."""
 
 
-class MemAlign:
+class MemAlign(BaseEstimator):
     """Aligns a judge with expert feedback: semantic and episodic memory per dimension.
 
-    Parameters follow scikit-learn: ``__init__`` stores them unchanged; :meth:`fit`
-    validates them.
+    A scikit-learn estimator: ``__init__`` stores the parameters unchanged (so
+    ``get_params``, ``set_params`` and ``sklearn.base.clone`` work); :meth:`fit` validates
+    them.
 
     Parameters
     ----------
@@ -142,7 +146,7 @@ class MemAlign:
         memory_tokens: int = 3000,
         distill_batch_size: int = 8,
         persist_dir: str | PathLike[str] | None = None,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = False,
     ) -> None:
         self.semantic = semantic
@@ -165,17 +169,6 @@ class MemAlign:
         self.persist_dir = persist_dir
         self.concurrency = concurrency
         self.progress = progress
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
-        return {name: value for name, value in vars(self).items() if not name.endswith("_")}
-
-    def __repr__(self) -> str:
-        changed = {
-            name: value for name, value in self.get_params().items()
-            if value != _DEFAULTS.get(name)
-        }
-        return f"MemAlign({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     def blend_weights(self) -> BlendWeights:
         """The heuristic engine's weights (validated) from these parameters."""
@@ -288,7 +281,3 @@ class MemAlign:
                 f"({', '.join(chosen) or 'none of ' + judge.judge_id + ' dimensions'})"
             )
         return chosen
-
-
-_DEFAULTS = MemAlign().get_params()
-

@@ -25,6 +25,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from sklearn.base import BaseEstimator
+
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import DIMENSIONS, check_dimension
 from memalign_nb.judges.base import Judge, Judgment
@@ -77,10 +79,11 @@ def _analysis(notebook: Notebook) -> tuple[NotebookFacts, dict[Any, Any]]:
     return facts, memo
 
 
-class HeuristicJudge(Judge):
+class HeuristicJudge(Judge, BaseEstimator):
     """A deterministic, offline judge scoring the static facts of each notebook.
 
-    Parameters follow scikit-learn: ``__init__`` only stores them.
+    A scikit-learn estimator: ``__init__`` only stores the parameters, so ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work.
 
     Parameters
     ----------
@@ -121,13 +124,7 @@ class HeuristicJudge(Judge):
         self.token_budget = token_budget
         self.tracking_expected = tracking_expected
 
-    _PARAMS = ("rubrics", "token_budget", "tracking_expected")
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # not BaseEstimator's: it would print whole rubrics
         custom = [d for d in self.dimensions if d not in DIMENSIONS]
         extra = f", custom={custom!r}" if custom else ""
         return f"HeuristicJudge(tracking_expected={self.tracking_expected!r}{extra})"
