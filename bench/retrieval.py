@@ -69,10 +69,14 @@ def _mixing_embeddings(pool_texts: list[str], seed: int = 0) -> Any:
 
     class MixingEmbeddings(Embeddings):
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            ids = [int(_TAG.search(text).group(1)) for text in texts]
-            rows = np.empty((len(ids), vectors.shape[1]), dtype=np.float32)
-            for row, index in enumerate(ids):
-                rng = np.random.default_rng([seed, index])
+            # queries are untagged: they are embedded as they are
+            tags = [_TAG.search(text) for text in texts]
+            rows = np.empty((len(tags), vectors.shape[1]), dtype=np.float32)
+            for row, (text, tag) in enumerate(zip(texts, tags, strict=True)):
+                if tag is None:
+                    rows[row] = real.embed_query(text)
+                    continue
+                rng = np.random.default_rng([seed, int(tag.group(1))])
                 picks = rng.choice(len(vectors), size=3, replace=False)
                 mixed = rng.dirichlet(np.ones(3)) @ vectors[picks]
                 rows[row] = mixed / (np.linalg.norm(mixed) or 1.0)

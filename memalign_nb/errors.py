@@ -19,7 +19,44 @@ class MemAlignWarning(UserWarning):
     """Root of every warning memalign-nb emits."""
 
 
-class NotebookError(MemAlignError):
+class ProblemError(MemAlignError):
+    """An error about one thing (a file, an item, a setting), shown as ``where: problem``.
+
+    The base of the errors below that name what is wrong and where; front-ends derive
+    their own errors from it.
+
+    Attributes
+    ----------
+    where : str
+        What the problem is about.
+    problem : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, where: object, problem: str) -> None:
+        self.where = str(where)
+        self.problem = problem
+        super().__init__(f"{self.where}: {problem}")
+
+
+class FileProblemError(ProblemError):
+    """An error about one file or folder, shown as ``path: problem``.
+
+    Attributes
+    ----------
+    path : str
+        The file or folder at fault (the same as ``where``).
+    problem : str
+        What is wrong with it, in words.
+    """
+
+    @property
+    def path(self) -> str:
+        """The file or folder at fault."""
+        return self.where
+
+
+class NotebookError(FileProblemError):
     """A notebook file could not be read as a notebook.
 
     Attributes
@@ -29,11 +66,6 @@ class NotebookError(MemAlignError):
     problem : str
         What is wrong with it, in words.
     """
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 class UnknownNameError(MemAlignError, KeyError):
@@ -96,16 +128,7 @@ class MissingDependencyError(MemAlignError, ImportError):
         )
 
 
-class _FileProblemError(MemAlignError):
-    """An error about one file: carries ``path`` and ``problem``, shown as ``path: problem``."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
-
-
-class RubricError(_FileProblemError):
+class RubricError(FileProblemError):
     """A rubric file is missing, unreadable or does not follow the rubric schema.
 
     Attributes
@@ -117,7 +140,7 @@ class RubricError(_FileProblemError):
     """
 
 
-class InvalidGradeError(MemAlignError, ValueError):
+class InvalidGradeError(ProblemError, ValueError):
     """A grade has an empty or mistyped field (case id, rater, rationale, timestamp).
 
     Unknown dimensions raise :class:`UnknownNameError` and bad scores
@@ -126,15 +149,16 @@ class InvalidGradeError(MemAlignError, ValueError):
     Attributes
     ----------
     field : str
-        The offending field of :class:`memalign_nb.feedback.model.Grade`.
+        The offending field of :class:`memalign_nb.feedback.model.Grade` (the same as
+        ``where``).
     problem : str
         What is wrong with it, in words.
     """
 
-    def __init__(self, field: str, problem: str) -> None:
-        self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}")
+    @property
+    def field(self) -> str:
+        """The offending field."""
+        return self.where
 
 
 @dataclass(frozen=True)
@@ -210,7 +234,7 @@ class MalformedReplyError(MemAlignError, ValueError):
         super().__init__(f"malformed judge reply ({problem}): {self.reply!r}")
 
 
-class FeedbackStoreError(_FileProblemError):
+class FeedbackStoreError(FileProblemError):
     """The feedback store's database cannot be opened, read or written.
 
     Attributes
@@ -222,7 +246,7 @@ class FeedbackStoreError(_FileProblemError):
     """
 
 
-class MemoryDataError(MemAlignError, ValueError):
+class MemoryDataError(ProblemError, ValueError):
     """Data entering or read back from a memory (episodic store, guideline file) is invalid.
 
     Attributes
@@ -234,30 +258,26 @@ class MemoryDataError(MemAlignError, ValueError):
         What is wrong with it, in words.
     """
 
-    def __init__(self, where: str, problem: str) -> None:
-        self.where = str(where)
-        self.problem = problem
-        super().__init__(f"{self.where}: {problem}")
 
-
-class IntegrationError(MemAlignError):
+class IntegrationError(ProblemError):
     """An MLflow or Spark object cannot be used as asked (a trace, a model URI, a column).
 
     Attributes
     ----------
     target : str
-        What failed: a model URI (``runs:/<id>/judge``), a trace id, a DataFrame column.
+        What failed: a model URI (``runs:/<id>/judge``), a trace id, a DataFrame column
+        (the same as ``where``).
     problem : str
         What is wrong with it, in words.
     """
 
-    def __init__(self, target: str, problem: str) -> None:
-        self.target = str(target)
-        self.problem = problem
-        super().__init__(f"{self.target}: {problem}")
+    @property
+    def target(self) -> str:
+        """What failed."""
+        return self.where
 
 
-class JudgeDirError(_FileProblemError):
+class JudgeDirError(FileProblemError):
     """A saved aligned-judge directory cannot be written, or read back as a judge.
 
     Raised by :meth:`memalign_nb.align.AlignedJudge.save` and
@@ -291,3 +311,20 @@ class ParameterError(MemAlignError, ValueError):
         self.value = value
         self.problem = problem
         super().__init__(f"parameter {name!r}: {problem}")
+
+
+class GradePageError(MemAlignError):
+    """``memalign-nb grade`` could not serve the grading page (Voila).
+
+    Attributes
+    ----------
+    problem : str
+        What went wrong, in words.
+    log : str
+        The end of Voila's log, when Voila started and then failed.
+    """
+
+    def __init__(self, problem: str, log: str = "") -> None:
+        self.problem = problem
+        self.log = log
+        super().__init__(problem + (f"\nVoila's log ends with:\n{log}" if log else ""))

@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from memalign_nb.align import MemAlign
+from memalign_nb.align import AlignedJudge, MemAlign
+from memalign_nb.align.engines import make_engine
 from memalign_nb.datasets import Dataset, generate_dataset, load_dataset
 from memalign_nb.errors import MemAlignError
 from memalign_nb.judges.llm import LLMJudge
@@ -86,9 +87,10 @@ def test_a_case_is_never_its_own_neighbour(dataset):
 
 def test_unaligned_dimensions_and_base_failures_pass_through(dataset):
     train, held_out = halves(dataset)
+    fitted = MemAlign(dimensions=[DIM]).fit(ScriptedJudge({}, default=2), train)
     base = ScriptedJudge({(held_out[1].case_id, DIM): 2}, default=None)
-    aligned = MemAlign(dimensions=[DIM]).fit(ScriptedJudge({}, default=2), train)
-    aligned.base_judge = base
+    aligned = AlignedJudge(base, fitted.params, state=fitted.state,
+                           engine=make_engine("heuristic", base, fitted.params))
     other = aligned.score(held_out[1], "model_use")
     assert not other.ok and other.metadata["aligned"] is False  # scripted judge had no score
     failed = aligned.score(held_out[0], DIM)
@@ -115,7 +117,7 @@ def test_llm_engine_distils_guidelines_with_provenance(dataset):
     reflector = Reflector()
     judge, model = llm_judge(reflector)
     aligned = MemAlign(dimensions=[DIM], distill_batch_size=4).fit(judge, train)
-    assert aligned.engine == "llm"
+    assert aligned.engine.name == "llm"
     assert reflector.reflected == [[c.case_id for c in train.cases][:4],
                                    [c.case_id for c in train.cases][4:]]
     guidelines = aligned.guidelines.for_dimension(DIM)

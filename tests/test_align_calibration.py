@@ -1,4 +1,4 @@
-"""Tests of memalign_nb.align.calibration: the per-dimension blend chosen by leave-one-out."""
+"""Tests of memalign_nb.align.calibration: the per-dimension blend chosen on held-out items."""
 
 from __future__ import annotations
 
@@ -70,21 +70,21 @@ def judge() -> ScriptedJudge:
 
 
 def test_the_grid_starts_with_the_base_judge_and_respects_the_variant_switches():
-    weights = BlendWeights(base_weight=2.0, rule_weight=1.5, neighbour_weight=8.0,
-                           min_similarity=0.4, k=3)
+    weights = BlendWeights(base_weight=2.0, neighbour_weight=8.0, min_similarity=0.4, k=3)
     full = candidate_blends(weights, rules=True, neighbours=True)
     names = [c.name for c in full]
     assert names[0] == BASE and len(set(names)) == len(names)
     base = full[0].weights
-    assert (base.base_weight, base.rule_weight, base.neighbour_weight) == (1.0, 0.0, 0.0)
-    assert names[1] == "rules"
+    assert (base.rules, base.neighbour_weight) == (False, 0.0)
+    assert names[1] == "rules" and full[1].weights.rules
     assert "neighbours(correction, 1)" in names and "rules+neighbours(expert, 16)" in names
+    assert "rules+neighbours(correction, 1)" not in names  # a rule already carried the error
     assert "neighbours(correction, 8)" in names  # the configured weight joins the grid
     assert all(c.weights.k == 3 and c.weights.min_similarity == 0.4 for c in full)
-    assert all(c.weights.base_weight == 2.0 for c in full[1:])
+    assert all(c.weights.base_weight == 2.0 for c in full)
     # Simplest first: within one kind, lighter neighbours before heavier ones.
     assert names.index("neighbours(correction, 1)") < names.index("neighbours(expert, 16)")
-    assert names.index("neighbours(expert, 16)") < names.index("rules+neighbours(correction, 1)")
+    assert names.index("neighbours(expert, 16)") < names.index("rules+neighbours(expert, 1)")
     assert [c.name for c in candidate_blends(weights, rules=True, neighbours=False)] == [
         BASE, "rules"]
     no_rules = [c.name for c in candidate_blends(weights, rules=False, neighbours=True)]
@@ -92,8 +92,8 @@ def test_the_grid_starts_with_the_base_judge_and_respects_the_variant_switches()
     assert len(no_rules) == 1 + 4 * 2  # weights 1, 4, 8, 16 in two modes
 
 
-def score(name: str, mae: float | None, wrong: int = 0) -> CandidateScore:
-    return CandidateScore(name, mae, wrong)
+def score(name: str, error: float | None, wrong: int = 0) -> CandidateScore:
+    return CandidateScore(name, error, wrong, error)
 
 
 def test_choose_keeps_the_simpler_candidate_unless_a_complex_one_gains_the_margin():
@@ -105,8 +105,10 @@ def test_choose_keeps_the_simpler_candidate_unless_a_complex_one_gains_the_margi
     assert MARGIN > 0
 
 
-def test_choose_never_trades_applicability_for_mae_and_needs_items():
-    scores = [score(BASE, 0.40, wrong=1), score("a", 0.10, wrong=3), score("b", 0.30, wrong=1)]
+def test_choose_compares_errors_with_applicability_counted_and_needs_items():
+    """The error includes applicability mistakes: a lower MAE bought with them loses."""
+    scores = [CandidateScore(BASE, 0.40, 1, 0.45), CandidateScore("a", 0.10, 9, 0.55),
+              CandidateScore("b", 0.30, 1, 0.32)]
     assert choose(scores).name == "b"
     assert choose([score(BASE, None), score("a", None)]).name == BASE
 
@@ -118,13 +120,13 @@ def test_informative_neighbours_are_chosen_and_decide_held_out_cases():
     assert calibration.base_mae == pytest.approx(1.0)
     # Weight 1 cannot outvote the base score: 4 is the lightest blend with no error.
     assert calibration.choice == "neighbours(correction, 4)" and calibration.mae == 0.0
-    assert aligned.weights_for(DIM).neighbour_weight == 4.0
+    assert aligned.engine.weights_for(aligned.state, DIM).neighbour_weight == 4.0
     new = notebook(MODELS[1], twin=2)  # a new case, the same text as twin 1 of a model graded 1
     judgment = aligned.score(new, DIM)
     assert judgment.score == 1 and judgment.retrieved_ids == ("logisticregression-1",)
     assert judgment.metadata["blend"] == "neighbours(correction, 4)"
-    assert ("Blend neighbours(correction, 4), chosen on 14 graded training "
-            "items, each left out in turn (MAE 0.00; unaligned judge 1.00)") in judgment.rationale
+    assert ("Blend neighbours(correction, 4), chosen on 14 graded training items, each "
+            "scored without its own grade (MAE 0.00; unaligned judge 1.00)") in judgment.rationale
     assert aligned.summary()[DIM]["blend"] == calibration.choice
 
 

@@ -20,7 +20,11 @@ from memalign_nb.datasets import Dataset, generate_dataset, load_dataset
 from memalign_nb.judges.llm import LLMJudge
 from memalign_nb.testing import FakeOpenAIServer
 
-pytest.importorskip("langchain_openai")
+pytest.importorskip(
+    "langchain_openai",
+    reason="langchain-openai is missing: the whole file needs the dev extra, "
+    "pip install -e '.[dev]'",
+)
 
 DIM = "model_use"
 SECRET = "sk-loopback-secret"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from sklearn.base import clone
 
 from memalign_nb.align import AlignedJudge, MemAlign
 from memalign_nb.datasets import Dataset, generate_dataset, load_dataset
@@ -112,3 +113,16 @@ def test_aligned_heuristic_judge_beats_the_unaligned_one_on_held_out_sample_case
     for dimension, calibration in aligned.calibration_.items():
         if calibration.choice == "base":  # memories left out: exactly the base judge
             assert after[dimension].mae == before[dimension].mae, dimension
+
+
+def test_clone_gives_an_unfitted_copy_with_the_same_parameters(dataset):
+    import inspect
+
+    estimator = MemAlign(k=3, episodic_policy="disagreements")
+    assert set(estimator.get_params()) == set(inspect.signature(MemAlign).parameters)
+    estimator.fit(scripted(), dataset)
+    copy = clone(estimator)
+    assert copy.get_params() == estimator.get_params()
+    assert hasattr(estimator, "judge_") and not hasattr(copy, "judge_")
+    assert clone(estimator.set_params(k=4)).k == 4
+    assert repr(MemAlign(k=3)) == "MemAlign(k=3)"

@@ -71,21 +71,12 @@ def test_the_calibrated_blends_are_saved_and_loaded(aligned, split, tmp_path):
                for j in judgments)
 
 
-def _as_saved_before_calibration(root: Path) -> None:
-    config = json.loads((root / "config.json").read_text())
-    del config["calibration"], config["params"]["calibrate"]
-    (root / "config.json").write_text(json.dumps(config))
-
-
-def test_a_judge_saved_before_calibration_keeps_its_global_blend(aligned, split, tmp_path):
+def test_a_judge_of_the_previous_format_is_refused_with_a_reason(aligned, tmp_path):
     root = aligned.save(tmp_path / "judge")
-    _as_saved_before_calibration(root)
-    loaded = load_judge(root)
-    assert loaded.params.calibrate is False and loaded.calibration_ == {}
-    judgments = loaded.score_many(split[1], DIMS, concurrency=1, progress=False)
-    assert {j.metadata["blend"] for j in judgments} == {"global"}
-    loaded.forget(split[0].cases[0].case_id)  # learning goes on without calibrating
-    assert loaded.calibration_ == {}
+    config = json.loads((root / "config.json").read_text())
+    (root / "config.json").write_text(json.dumps({**config, "format_version": 1}))
+    with pytest.raises(JudgeDirError, match="format version 1 .*align the judge again"):
+        load_judge(root)
 
 
 def test_directory_layout_is_documented_and_readable(aligned, tmp_path):

@@ -110,3 +110,22 @@ def test_score_real_kaggle_notebooks(judge_dir, real_notebook_paths, tmp_path, c
     assert code == (0 if len(read) == len(chosen) and all(r["error"] is None for r in rows)
                     else 1)
     assert "notebooks unreadable" in captured.out
+
+
+def test_both_commands_take_any_judge_reference(dataset_dir, judge_dir, tmp_path, capsys):
+    from memalign_nb.integrations.judge_folders import save_judge_dir
+    from memalign_nb.judges.heuristic import HeuristicJudge
+
+    nb = sorted((dataset_dir / "notebooks").glob("*.ipynb"))[0]
+    assert main(["score", "heuristic", str(nb), "--dimensions", "model_use",
+                 "--no-progress"]) == 0
+    assert nb.stem in capsys.readouterr().out
+    spec = save_judge_dir(HeuristicJudge(tracking_expected=False), tmp_path / "spec")
+    out = tmp_path / "aligned-from-spec"
+    assert main(["align", str(dataset_dir), "--model", str(spec), "--dimensions", "model_use",
+                 "--out", str(out), "--no-progress"]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["base_judge"]["options"]["tracking_expected"] is False
+    assert main(["align", str(dataset_dir), "--model", str(judge_dir), "--out",
+                 str(tmp_path / "twice"), "--no-progress"]) == 2
+    assert "already aligned" in capsys.readouterr().err

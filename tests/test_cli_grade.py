@@ -30,16 +30,32 @@ def make_dataset(root: Path) -> Path:
     return root
 
 
+def shadowing_folder(root: Path) -> Path:
+    """A working directory with a ``widgets/`` package of its own, as Jupyter users have."""
+    (root / "widgets").mkdir(parents=True)
+    (root / "widgets" / "__init__.py").write_text(
+        "raise ImportError('the working directory\'s own widgets package was imported')\n")
+    return root
+
+
 def test_grade_page_is_found_without_importing_widgets():
     before = set(sys.modules)
     page = grade_cli.grade_page()
     assert page == REPO / "widgets" / "pages" / "grade.ipynb"
-    assert not {m for m in set(sys.modules) - before if m.startswith("widgets")}
+    assert not {m for m in set(sys.modules) - before if m.startswith("memalign_nb_widgets")}
     nb = nbformat.read(page, as_version=4)
     nbformat.validate(nb)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert len(code) == 1 and "page_from_environment()" in code[0]
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+
+
+def test_grade_page_is_found_from_a_folder_holding_its_own_widgets_package(tmp_path):
+    code = "from memalign_nb.cli.grade import grade_page; print(grade_page())"
+    found = subprocess.run([sys.executable, "-c", code], cwd=shadowing_folder(tmp_path),
+                           capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == str(REPO / "widgets" / "pages" / "grade.ipynb")
 
 
 def test_grade_page_missing_says_which_extra_to_install(monkeypatch):
@@ -106,6 +122,7 @@ def _no_popen(*args, **kwargs):
 
 @pytest.mark.slow
 def test_cli_serves_the_page_on_loopback_and_stops_voila_on_sigterm(tmp_path):
+    """Started, as a Jupyter user would, from a folder holding its own ``widgets/``."""
     dataset = make_dataset(tmp_path / "ds")
     store = tmp_path / "grades.sqlite"
     logs = tmp_path / "tmp"
@@ -114,7 +131,7 @@ def test_cli_serves_the_page_on_loopback_and_stops_voila_on_sigterm(tmp_path):
         [sys.executable, "-m", "memalign_nb", "grade", str(dataset), "--rater", "ana",
          "--store", str(store), "--no-browser"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "TMPDIR": str(logs)},
+        env={**os.environ, "TMPDIR": str(logs)}, cwd=shadowing_folder(tmp_path / "work"),
     )
     try:
         line = cli.stdout.readline()
@@ -127,6 +144,10 @@ def test_cli_serves_the_page_on_loopback_and_stops_voila_on_sigterm(tmp_path):
         # the token, is driven in a real browser by test_widgets_browser_e2e.py).
         with urllib.request.urlopen(url.split("?")[0], timeout=30) as anonymous:
             assert "/login" in anonymous.url
+        with urllib.request.urlopen(url, timeout=120) as page:  # Voila runs the page
+            html = page.read().decode()
+        assert "application/vnd.jupyter.widget-view+json" in html
+        assert "error when executing" not in html and "Cannot open" not in html
         cli.send_signal(signal.SIGTERM)
         assert cli.wait(30) == 0
         assert not list(logs.glob("memalign-nb-voila-*"))  # a clean stop leaves no log
@@ -142,3 +163,23 @@ def test_a_bad_judge_fails_before_voila_starts(tmp_path, monkeypatch):
     monkeypatch.setattr(grade_cli.subprocess, "Popen", _no_popen)
     with pytest.raises(ModelConfigError, match="name the model"):
         grade_cli.start_grade_server(make_dataset(tmp_path / "ds"), "ana", judge="llm")
+
+
+def test_a_saved_judge_folder_reaches_the_page_as_an_absolute_path(tmp_path, monkeypatch):
+    from memalign_nb.grading_page import ENV_JUDGE
+    from memalign_nb.integrations.judge_folders import save_judge_dir
+    from memalign_nb.judges.heuristic import HeuristicJudge
+
+    dataset = make_dataset(tmp_path / "ds")
+    save_judge_dir(HeuristicJudge(), tmp_path / "judges" / "h")
+    monkeypatch.chdir(tmp_path)
+    started = {}
+
+    def record(command, env, **kwargs):
+        started.update(env)
+        raise RuntimeError("recorded")
+
+    monkeypatch.setattr(grade_cli.subprocess, "Popen", record)
+    with pytest.raises(RuntimeError, match="recorded"):
+        grade_cli.start_grade_server(dataset, "ana", judge="judges/h")
+    assert started[ENV_JUDGE] == str(tmp_path / "judges" / "h")

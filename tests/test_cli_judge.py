@@ -13,8 +13,6 @@ from memalign_nb.cli import main
 from memalign_nb.feedback import Grade, write_grades_jsonl
 from memalign_nb.testing import FakeOpenAIServer
 
-pytest.importorskip("langchain_openai")
-
 DIMS = ("data_imputation", "model_training")
 LEAKY = "df['Age'] = df['Age'].fillna(df['Age'].mean())"
 
@@ -68,7 +66,14 @@ def _lenient(request: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch):
+def langchain_openai():
+    """The OpenAI client the loopback tests drive (the dev extra); skips them without it."""
+    return pytest.importorskip("langchain_openai", reason="langchain-openai is missing: the "
+                               "loopback tests need the dev extra, pip install -e '.[dev]'")
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch, langchain_openai):
     monkeypatch.setenv("OPENAI_API_KEY", "dummy")
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     with FakeOpenAIServer(_lenient) as fake:
@@ -156,7 +161,8 @@ def test_stdout_output_keeps_the_report_on_stderr(server, tmp_path: Path, capsys
     assert "data_imputation" in captured.err and "model calls" in captured.err
 
 
-def test_failures_are_reported_and_exit_1(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_failures_are_reported_and_exit_1(tmp_path: Path, capsys, monkeypatch,
+                                         langchain_openai) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "dummy")
     with FakeOpenAIServer(fault_rate=1.0, fault_status=503) as broken:
         code = _run(broken, _dataset(tmp_path / "ds"), tmp_path, "--out", str(tmp_path / "j.jsonl"))
@@ -196,10 +202,21 @@ def test_bad_input_is_one_line_errors(server, tmp_path: Path, capsys, monkeypatc
 
 
 def test_default_model_is_the_offline_heuristic(tmp_path: Path, capsys) -> None:
-    pytest.importorskip("memalign_nb.judges.heuristic")
     out = tmp_path / "j.jsonl"
     assert main(["judge", str(_dataset(tmp_path / "ds")), "--out", str(out), "--no-progress"]) in (
         0,
         1,
     )
     assert json.loads(out.read_text().splitlines()[0])["judge_id"].startswith("heuristic")
+
+
+def test_a_saved_judge_folder_is_a_judge_reference(tmp_path: Path, capsys) -> None:
+    from memalign_nb.integrations.judge_folders import save_judge_dir
+    from memalign_nb.judges.heuristic import HeuristicJudge
+
+    spec = save_judge_dir(HeuristicJudge(tracking_expected=False), tmp_path / "spec")
+    out = tmp_path / "j.jsonl"
+    assert main(["judge", str(_dataset(tmp_path / "ds")), "--model", str(spec), "--dimensions",
+                 "mlflow_logging", "--out", str(out), "--no-progress"]) in (0, 1)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {row["score"] for row in rows} == {0}  # tracking not expected: not applicable

@@ -21,9 +21,6 @@ FAST = ["--folds", "2", "--bootstrap", "200", "--no-progress"]
 
 @pytest.fixture(scope="module")
 def dataset_dir(tmp_path_factory):
-    align = pytest.importorskip("memalign_nb.align")
-    if not hasattr(align, "MemAlign"):
-        pytest.skip("memalign_nb.align.MemAlign not built yet")
     from memalign_nb.datasets import generate_dataset
 
     return generate_dataset(tmp_path_factory.mktemp("cli") / "ds", n_cases=16, seed=1)
@@ -116,9 +113,6 @@ def test_a_missing_dataset_is_a_one_line_error(tmp_path, capsys):
 def test_the_demo_on_the_bundled_sample_beats_the_baseline_where_it_is_worst(
     tmp_path, monkeypatch, capsys
 ):
-    align = pytest.importorskip("memalign_nb.align")
-    if not hasattr(align, "MemAlign"):
-        pytest.skip("memalign_nb.align.MemAlign not built yet")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     out = tmp_path / "demo-output"
     assert main(["demo", "--out", str(out), "--no-progress"]) == 0
@@ -161,3 +155,17 @@ def test_an_llm_study_reports_calls_and_tokens_and_resumes_from_the_cache(
     assert (f"{first['model_calls']} model calls" in printed
             and f"{first['prompt_tokens']} prompt" in printed and "Wall time" in printed)
     assert again["cache_hits"] == again["judgments"] and again["model_calls"] == 0
+
+
+def test_the_study_takes_a_saved_judge_folder(dataset_dir, tmp_path):
+    from memalign_nb.integrations.judge_folders import save_judge_dir
+    from memalign_nb.judges.heuristic import HeuristicJudge
+    from memalign_nb.rubrics import load_rubrics
+
+    rubrics = {d: r for d, r in load_rubrics().items() if d in ("model_use", "model_training")}
+    spec = save_judge_dir(HeuristicJudge(rubrics), tmp_path / "spec")
+    out = tmp_path / "study"
+    assert main(["study", str(dataset_dir), "--model", str(spec), "--variants", "baseline",
+                 "--out", str(out), "--no-mlflow", *FAST]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["dimensions"]) - {"all"} == set(rubrics)  # the saved judge's

@@ -15,14 +15,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from memalign_nb.datasets import generator
-from memalign_nb.datasets._gen_build import build_notebook
-from memalign_nb.datasets.generator import describe_case, generate_dataset, sample_path
+from memalign_nb.datasets import sample_path
+from memalign_nb.datasets.generator import describe_case, generate_dataset
+from memalign_nb.datasets.generator.build import build_notebook
+from memalign_nb.datasets.generator.draws import stream
 from memalign_nb.dimensions import DIMENSIONS
 from memalign_nb.errors import DatasetError, InvalidGradeError
 from memalign_nb.feedback.model import Grade
 
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 FILES = ("README.md", "cases.jsonl", "feedback.jsonl")
 
 
@@ -41,7 +41,7 @@ def _code(notebook) -> str:
 
 def _built(seed: int, index: int):
     spec = describe_case(seed, index)
-    notebook, facts = build_notebook(spec, generator._rng(seed, "write", index))
+    notebook, facts = build_notebook(spec, stream(seed, "write", index))
     return spec, notebook, facts
 
 
@@ -349,8 +349,9 @@ def test_answer_key_is_stable_and_checked() -> None:
         describe_case(0, -1)
 
 
-@pytest.mark.skipif(not (CORPUS / "real").is_dir(), reason="shared corpus not present")
-def test_notebook_shape_is_within_the_range_of_real_kaggle_notebooks(sample: Path) -> None:
+def test_notebook_shape_is_within_the_range_of_real_kaggle_notebooks(
+    sample: Path, real_notebook_paths: list[Path]
+) -> None:
     def shape(paths):
         sizes, code_lines = [], []
         for path in paths:
@@ -359,7 +360,7 @@ def test_notebook_shape_is_within_the_range_of_real_kaggle_notebooks(sample: Pat
             code_lines += [len(c.source.splitlines()) for c in cells if c.cell_type == "code"]
         return statistics.median(sizes), statistics.median(code_lines)
 
-    real = sorted((CORPUS / "real").glob("*.ipynb"))
+    real = real_notebook_paths
     real_sizes = sorted(len(nbformat.read(p, as_version=4).cells) for p in real)
     ours_cells, ours_lines = shape(sorted((sample / "notebooks").glob("*.ipynb")))
     real_cells, real_lines = shape(real)

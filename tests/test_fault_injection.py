@@ -32,7 +32,11 @@ from memalign_nb.judges.llm import LLMJudge
 from memalign_nb.study import AlignmentStudy, StudyResult, save_study
 from memalign_nb.testing import FakeOpenAIServer, ServerReply
 
-pytest.importorskip("langchain_openai")
+pytest.importorskip(
+    "langchain_openai",
+    reason="langchain-openai is missing: the whole file needs the dev extra, "
+    "pip install -e '.[dev]'",
+)
 pytestmark = [
     pytest.mark.slow,
     # LangChain's with_retry names the first wait 'initial', deprecated by tenacity

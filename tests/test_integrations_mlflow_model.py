@@ -60,6 +60,9 @@ def test_logged_judge_loads_back_from_model_and_run_uris(
         assert isinstance(loaded, HeuristicJudge) and loaded.tracking_expected is False
         assert _scores(loaded, cases) == _scores(judge, cases)
     assert resolve_judge(uri).get_params() == judge.get_params()
+    local = mlflow.artifacts.download_artifacts(artifact_uri=uri)
+    assert (Path(local) / "MLmodel").is_file()
+    assert resolve_judge(Path(local)).get_params() == judge.get_params()
     info = mlflow.models.get_model_info(uri)
     assert info.metadata["judge_id"] == "heuristic"
     assert info.signature.params.to_dict()[0]["default"] == list(judge.dimensions)

@@ -15,7 +15,7 @@ from memalign_nb.datasets import generate_dataset, load_dataset
 from memalign_nb.datasets.model import Dataset
 from memalign_nb.errors import IntegrationError, UnknownNameError
 from memalign_nb.integrations import spark as spark_module
-from memalign_nb.integrations.mlflow_model import save_judge_dir
+from memalign_nb.integrations.judge_folders import save_judge_dir
 from memalign_nb.integrations.rows import JUDGMENT_COLUMNS
 from memalign_nb.integrations.spark import score_with_spark
 from memalign_nb.judges.base import Judgment

@@ -1,4 +1,4 @@
-"""Tests of memalign_nb.judges.chat: chat models from model strings, and the retry policy."""
+"""Tests of memalign_nb.judges.chat: the one chat model factory, rate limits and retries."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import pytest
 
 from memalign_nb.errors import MissingDependencyError, ModelConfigError
 from memalign_nb.judges.chat import (
-    build_chat_model,
+    chat_runnables,
     has_native_retries,
+    make_chat_model,
+    rate_limiter,
     retry_policy,
     transient_errors,
 )
@@ -20,7 +22,7 @@ SETTINGS = {"temperature": 0.0, "timeout": 7.0, "max_retries": 4}
 
 def test_openai_models_get_timeout_retries_base_url_and_kwargs() -> None:
     pytest.importorskip("langchain_openai")
-    chat = build_chat_model(
+    chat = make_chat_model(
         "openai:gpt-4o-mini",
         base_url="http://127.0.0.1:9/v1",
         model_kwargs={"api_key": "dummy", "max_tokens": 300},
@@ -33,8 +35,43 @@ def test_openai_models_get_timeout_retries_base_url_and_kwargs() -> None:
     assert has_native_retries(chat)
 
 
+def test_a_model_string_is_built_once_with_its_settings(monkeypatch) -> None:
+    langchain_openai = pytest.importorskip("langchain_openai")
+    built = []
+    original = langchain_openai.ChatOpenAI.__init__
+
+    def counting(self, **kwargs):
+        built.append(kwargs)
+        original(self, **kwargs)
+
+    monkeypatch.setattr(langchain_openai.ChatOpenAI, "__init__", counting)
+    limiter = rate_limiter(5)
+    chat = make_chat_model("openai:gpt-4o-mini", rate_limiter=limiter,
+                           model_kwargs={"api_key": "dummy"}, **SETTINGS)
+    assert len(built) == 1 and built[0]["max_retries"] == 4 and built[0]["timeout"] == 7.0
+    assert chat.rate_limiter is limiter
+
+
+def test_a_model_object_is_used_as_configured_with_the_rate_limit() -> None:
+    model = ScriptedChatModel()
+    assert make_chat_model(model) is model
+    limited = make_chat_model(model, rate_limiter=rate_limiter(2.0))
+    assert limited is not model and limited.rate_limiter.requests_per_second == 2.0
+    assert rate_limiter(None) is None and rate_limiter(0) is None
+    with pytest.raises(ModelConfigError, match="expected a 'provider:model' string"):
+        make_chat_model(42)
+
+
 def test_classes_without_retry_settings_do_not_get_them() -> None:
     assert not has_native_retries(ScriptedChatModel())
+
+
+@pytest.mark.filterwarnings("ignore:The 'initial' parameter:DeprecationWarning")
+def test_runnables_retry_transient_errors_of_a_model_without_its_own_retries() -> None:
+    flaky = ScriptedChatModel(replies=[TimeoutError("t"), "ok"])
+    structured, plain = chat_runnables(flaky, None, max_retries=2, wait=0.01)
+    assert structured is None
+    assert plain.invoke("x").content == "ok" and len(flaky.prompts) == 2
 
 
 def test_missing_credentials_and_unknown_providers_are_config_errors(
@@ -43,10 +80,10 @@ def test_missing_credentials_and_unknown_providers_are_config_errors(
     pytest.importorskip("langchain_openai")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     with pytest.raises(ModelConfigError, match="'openai:gpt-4o-mini'.*api_key") as info:
-        build_chat_model("openai:gpt-4o-mini", **SETTINGS)
+        make_chat_model("openai:gpt-4o-mini", **SETTINGS)
     assert info.value.model == "openai:gpt-4o-mini"
     with pytest.raises(ModelConfigError, match="Unable to infer model provider"):
-        build_chat_model("nosuchprovider:model", **SETTINGS)
+        make_chat_model("nosuchprovider:model", **SETTINGS)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +106,7 @@ def test_missing_provider_package_names_the_extra(
     ):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(MissingDependencyError) as info:
-        build_chat_model(model, **SETTINGS)
+        make_chat_model(model, **SETTINGS)
     assert info.value.extra == extra and info.value.package == module
     assert f"pip install 'memalign-nb[{extra}]'" in str(info.value)
 
@@ -77,7 +114,7 @@ def test_missing_provider_package_names_the_extra(
 def test_missing_package_of_a_provider_without_an_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "langchain_groq", None)
     with pytest.raises(ModelConfigError, match="pip install langchain-groq"):
-        build_chat_model("groq:llama", **SETTINGS)
+        make_chat_model("groq:llama", **SETTINGS)
 
 
 def test_transient_errors_cover_langchain_and_loaded_sdks() -> None:

@@ -16,10 +16,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from sklearn.base import clone
 
 from memalign_nb.cli import main
-from memalign_nb.datasets import load_dataset
-from memalign_nb.datasets.generator import generate_dataset
+from memalign_nb.datasets import generate_dataset, load_dataset
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import DIMENSIONS
 from memalign_nb.errors import UnknownNameError
@@ -30,8 +30,6 @@ from memalign_nb.notebooks import read_notebook
 from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.rubrics import load_rubrics
 from memalign_nb.rubrics.model import Rubric
-
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 
 LEAKY = (
     "import pandas as pd\nfrom sklearn.impute import SimpleImputer\n"
@@ -167,10 +165,8 @@ def test_scores_never_depend_on_grades_or_case_ids(dataset_dir, tmp_path):
             _comparable(judge.score(case, d)) for d in DIMENSIONS]
 
 
-def test_real_corpus_scores_without_error():
-    paths = sorted((CORPUS / "real").glob("*.ipynb"))
-    if not paths:
-        pytest.skip(f"real-world corpus not found at {CORPUS}")
+def test_real_corpus_scores_without_error(real_notebook_paths):
+    paths = real_notebook_paths
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # schema warnings of old Kaggle files
         cases = [Case(p.stem, read_notebook(p)) for p in paths]
@@ -197,3 +193,13 @@ def test_cli_judge_prints_the_per_dimension_table(dataset_dir, tmp_path, capsys)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 6 * len(DIMENSIONS)
     assert {row["judge_id"] for row in rows} == {"heuristic"}
+
+
+def test_clone_and_set_params_work_the_scikit_learn_way():
+    judge = HeuristicJudge(token_budget=800)
+    copy = clone(judge).set_params(tracking_expected=False)
+    assert copy.get_params() == {"rubrics": None, "token_budget": 800,
+                                 "tracking_expected": False}
+    assert judge.tracking_expected is True
+    case = _case()
+    assert copy.score(case, "mlflow_logging").score in (0, 1, 2, 3)

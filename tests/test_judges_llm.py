@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from sklearn.base import clone
 
 from memalign_nb.datasets.model import Case
 from memalign_nb.errors import MissingDependencyError, ModelConfigError, UnknownNameError
@@ -270,3 +271,31 @@ def test_real_corpus_notebook_is_judged(real_notebook_paths: list[Path]) -> None
     for dimension in ("model_training", "cell_organization"):
         assert judge.score(case, dimension).ok
     assert all("<<<BEGIN UNTRUSTED NOTEBOOK SECTION" in p[1].text for p in model.prompts)
+
+
+def test_params_come_from_the_signature_and_clone_rebuilds_an_unbuilt_judge() -> None:
+    import inspect
+
+    judge = LLMJudge("openai:gpt-4o-mini", model_kwargs={"api_key": "sk-secret"},
+                     requests_per_second=2, cache_dir=None)
+    assert set(judge.get_params()) == set(inspect.signature(LLMJudge).parameters)
+    assert judge.set_params(temperature=0.5) is judge and judge.temperature == 0.5
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        judge.set_params(temprature=0.5)
+    judge._get_runtime()
+    copy = clone(judge)
+    assert copy is not judge and copy._runtime is None
+    assert copy.get_params() == judge.get_params()
+    assert "sk-secret" not in repr(judge) and judge._repr_html_ is None
+
+
+def test_chat_settings_build_a_model_sharing_the_judges_rate_limit() -> None:
+    from memalign_nb.judges.chat import make_chat_model
+
+    judge = LLMJudge(ScriptedChatModel(), requests_per_second=4, timeout=9.0, cache_dir=None)
+    settings = judge.chat_settings()
+    limiter = judge._get_runtime().limiter
+    assert settings["rate_limiter"] is limiter and limiter.requests_per_second == 4
+    assert settings["timeout"] == 9.0
+    assert make_chat_model(ScriptedChatModel(), **settings).rate_limiter is limiter
+

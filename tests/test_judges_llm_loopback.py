@@ -20,7 +20,11 @@ from memalign_nb.judges.llm import LLMJudge
 from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.testing import FakeOpenAIServer, ServerReply
 
-pytest.importorskip("langchain_openai")
+pytest.importorskip(
+    "langchain_openai",
+    reason="langchain-openai is missing: the whole file needs the dev extra, "
+    "pip install -e '.[dev]'",
+)
 
 DIM = "data_imputation"
 GOOD = {"rationale": "fills Age with the full-data mean before splitting", "score": 1}

@@ -84,7 +84,6 @@ def test_heuristic_engine_is_imported_on_demand() -> None:
 
 
 def test_make_judge_heuristic() -> None:
-    pytest.importorskip("memalign_nb.judges.heuristic")
     judge = make_judge()
     assert type(judge).__name__ == "HeuristicJudge"
     assert "data_imputation" in judge.dimensions

@@ -16,6 +16,7 @@ from memalign_nb.judges.base import Judgment
 from memalign_nb.memory.embeddings import HashingEmbeddings
 from memalign_nb.memory.episodic import EpisodicMemory
 from memalign_nb.memory.examples import Example, Neighbour, excerpt
+from memalign_nb.memory.profile import Profile
 from memalign_nb.sections.model import Section
 
 IMPUTE = "imputer = SimpleImputer(strategy='mean')\nX = imputer.fit_transform(X)"
@@ -70,7 +71,31 @@ def test_search_returns_most_similar_first_with_full_examples():
     assert (first.expert_score, first.rationale, first.judge_score) == (1, "because a", 3)
     assert first.judge_rationale == "fine" and dict(first.facts) == {"leak": True}
     assert first.text == IMPUTE
-    assert memory.search("data_imputation", IMPUTE, k=1)[0].similarity == pytest.approx(1.0)
+    # A text alone says nothing of what the code does: the same text scores 1 against an
+    # example without facts and 1/sqrt(2) against one with facts (the readings half).
+    assert memory.search("data_imputation", PLOT, k=1)[0].similarity == pytest.approx(1.0)
+    same = memory.search("data_imputation", Profile(IMPUTE, {"leak": True}), k=1)[0]
+    assert same.example.case_id == "a" and same.similarity == pytest.approx(1.0)
+    assert memory.search("data_imputation", IMPUTE, k=1)[0].similarity == pytest.approx(
+        2 ** -0.5)
+
+
+def test_what_the_code_does_outranks_shared_boilerplate():
+    """Two notebooks of one dataset share their text; a third does the same thing (a leak)
+    in other words: its readings make it the nearest."""
+    memory = EpisodicMemory()
+    leak = {"imputer_fit_before_split": True, "imputation_methods": ["SimpleImputer"]}
+    memory.add([
+        ex("same-data", IMPUTE_LIKE, 2, facts={"imputer_fit_before_split": False}),
+        ex("same-leak", PLOT, 1, facts=leak, finding="data_imputation.leakage"),
+    ])
+    query = Profile(IMPUTE, leak, "data_imputation.leakage")
+    ranked = [n.example.case_id for n in memory.search("data_imputation", query, k=2)]
+    assert ranked == ["same-leak", "same-data"]
+    text_only = EpisodicMemory(digest_weight=0.0)
+    text_only.add(memory.examples())
+    assert [n.example.case_id for n in text_only.search("data_imputation", query, k=2)] == [
+        "same-data", "same-leak"]
 
 
 def test_case_being_scored_is_never_its_own_neighbour():
@@ -174,13 +199,15 @@ def test_listing_by_dimension():
 
 
 def test_stored_vectors_are_the_ones_search_compares_with():
-    embedder = HashingEmbeddings(n_features=256)
-    memory = EpisodicMemory(embedder)
-    memory.add([ex("b", PLOT), ex("a", IMPUTE), ex("c", PLOT, dimension="model_use")])
+    memory = EpisodicMemory(HashingEmbeddings(n_features=256))
+    memory.add([ex("b", PLOT), ex("a", IMPUTE, facts={"leak": True}),
+                ex("c", PLOT, dimension="model_use")])
     vectors = memory.vectors("data_imputation")
     assert sorted(vectors) == ["data_imputation::a", "data_imputation::b"]
-    assert np.allclose(vectors["data_imputation::a"], embedder.embed_query(IMPUTE), atol=1e-6)
-    query = np.array(embedder.embed_query(IMPUTE_LIKE))
+    expected = memory.encoder.encode_one(Profile(IMPUTE, {"leak": True}))
+    assert len(expected) == 256 + 2048 and np.allclose(vectors["data_imputation::a"], expected,
+                                                       atol=1e-6)
+    query = np.array(memory.encoder.encode_one(Profile(IMPUTE_LIKE)))
     for neighbour in memory.search("data_imputation", IMPUTE_LIKE, k=2):
         stored = np.array(vectors[neighbour.example.id])
         assert neighbour.similarity == pytest.approx(float(query @ stored), abs=1e-5)
@@ -289,33 +316,10 @@ def _legacy_store(path: Path, examples: list[Example], vectors: list[list[float]
                    metadatas=[e.to_metadata() for e in examples])
 
 
-def test_a_one_collection_store_is_split_per_dimension_on_open(tmp_path: Path):
+def test_a_one_collection_store_of_an_earlier_version_is_refused(tmp_path: Path):
     embedder = HashingEmbeddings()
-    texts = [IMPUTE, IMPUTE_LIKE, SPLIT_FIRST, PLOT]
-    examples = [ex(f"c{i}", text, 1 + i % 3, dimension=dim, judge_score=i % 2 or None,
-                   facts={"i": i})
-                for i, text in enumerate(texts) for dim in ("data_imputation", "model_use")]
-    # stored vectors of other texts than the documents': moved as stored, not re-embedded
-    vectors = [embedder.embed_query(texts[(texts.index(e.text) + 1) % 4]) for e in examples]
-    _legacy_store(tmp_path, examples, vectors, repr(embedder))
-    memory = EpisodicMemory(path=tmp_path)
-    assert "episodic" not in {c.name for c in memory._client.list_collections()}
-    assert sorted(memory._collections) == ["data_imputation", "model_use"]
-    assert memory.examples() == sorted(examples, key=lambda e: (e.dimension, e.case_id))
-    stored = memory.vectors()
-    for example, vector in zip(examples, vectors, strict=True):
-        assert np.allclose(stored[example.id], vector, atol=1e-6)
-        probe = texts[(texts.index(example.text) + 1) % 4]
-        found = memory.search(example.dimension, probe, k=1)
-        assert found[0].example == example and found[0].similarity == pytest.approx(1.0)
-    del memory
-    gc.collect()
-    assert len(EpisodicMemory(path=tmp_path)) == len(examples)  # reopening moves nothing
-
-
-def test_a_one_collection_store_of_another_embedder_is_refused(tmp_path: Path):
-    _legacy_store(tmp_path, [ex("a", IMPUTE)], [[1.0, 0.0]], "OtherEmbeddings(x)")
-    with pytest.raises(MemoryDataError, match="OtherEmbeddings"):
+    _legacy_store(tmp_path, [ex("a", IMPUTE)], [embedder.embed_query(IMPUTE)], repr(embedder))
+    with pytest.raises(MemoryDataError, match="earlier memalign-nb .*build the memory again"):
         EpisodicMemory(path=tmp_path)
 
 

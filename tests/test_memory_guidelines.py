@@ -18,8 +18,9 @@ def g(text: str, *sources: str, dimension: str = DIM, **kw) -> Guideline:
 
 
 def rule(fact: str, value, score: int, *sources: str, text: str | None = None) -> Guideline:
-    condition = {"fact": fact, "test": "equals", "value": value, "score": score,
-                 "n": len(sources), "of": len(sources), "fixes": 0, "breaks": 0}
+    condition = {"when": [{"fact": fact, "test": "equals", "value": value}], "score": score,
+                 "order": 0, "n": len(sources), "agree": len(sources), "fixes": 0, "breaks": 0,
+                 "gain": 0.0}
     return Guideline(DIM, text or f"When {fact} is {value}, score {score}.", sources,
                      condition=condition, engine="rules")
 
@@ -165,7 +166,7 @@ def test_json_roundtrip_keeps_everything_without_remerging():
     gs._items["extra"] = g("check leakage", "z")  # as if saved by a looser threshold
     again = GuidelineSet.from_json(gs.to_json())
     assert list(again) == list(gs)
-    assert list(again)[1].condition["value"] is False
+    assert list(again)[1].condition["when"][0]["value"] is False
     again.add([g("Check leakage!", "q")])
     assert len(again) == 3
 
@@ -189,5 +190,5 @@ def test_from_json_names_the_source_and_the_problem(text, problem):
 
 def test_to_dict_is_json_serialisable():
     row = rule("n_models", True, 3, "a").to_dict()
-    assert json.loads(json.dumps(row))["condition"]["fact"] == "n_models"
+    assert json.loads(json.dumps(row))["condition"]["when"][0]["fact"] == "n_models"
     assert Guideline.from_dict({**row, "unknown": 1}) == rule("n_models", True, 3, "a")

@@ -1,4 +1,4 @@
-"""Tests of memalign_nb.memory.rules: learning and applying single-fact rules."""
+"""Tests of memalign_nb.memory.rules: the decision list of corrections experts made."""
 
 from __future__ import annotations
 
@@ -9,175 +9,169 @@ import pytest
 from memalign_nb.errors import InvalidScoreError, MemoryDataError
 from memalign_nb.memory.examples import Example
 from memalign_nb.memory.guidelines import Guideline, GuidelineSet
-from memalign_nb.memory.rules import apply_rules, learn_rules, readable
+from memalign_nb.memory.readings import Reading
+from memalign_nb.memory.rules import RuleItem, learn_rules, match_rule, rule_readings
 
 DIM = "data_imputation"
 
 
-def items_with(fact: str, pairs: list[tuple[object, int, int | None]], dimension: str = DIM,
-               prefix: str = "c"):
-    """One item per (fact value, expert score, judge score)."""
-    return [
-        (f"{prefix}{i}", dimension, {fact: value}, expert, judge)
-        for i, (value, expert, judge) in enumerate(pairs)
-    ]
+def items(rows: list[tuple[dict, float, int | None]], dimension: str = DIM,
+          finding: str = "", prefix: str = "c") -> list[RuleItem]:
+    """One item per (facts, reference, judge score)."""
+    return [RuleItem(f"{prefix}{i}", dimension, facts, reference, judge, finding)
+            for i, (facts, reference, judge) in enumerate(rows)]
 
 
-def by_fact(rules, fact, value=None):
-    return [r for r in rules if r.condition["fact"] == fact
-            and (value is None or r.condition["value"] == value)]
+def readings_of(rule: Guideline) -> set[tuple[str, str, object]]:
+    return {(r.fact, r.test, r.value) for r in rule_readings(rule)}
 
 
-def test_a_perfect_predictor_is_learned_with_its_counts():
-    items = items_with("imputer_fit_before_split", [(True, 1, 3)] * 6 + [(False, 3, 3)] * 2)
-    rules = learn_rules(items)
-    [leak] = by_fact(rules, "imputer_fit_before_split", True)
-    assert leak.engine == "rules" and leak.dimension == DIM
-    assert leak.condition == {
-        "fact": "imputer_fit_before_split", "test": "equals", "value": True, "score": 1,
-        "n": 6, "of": 6, "fixes": 6, "breaks": 0,
-    }
-    assert leak.support == 6 and leak.source_case_ids == tuple(f"c{i}" for i in range(6))
-    assert leak.text == (
-        "When imputer fit before split is true, experts score data imputation 1 "
-        "(6 of 6 cases; the judge scored all 6 otherwise)."
-    )
-    assert by_fact(rules, "imputer_fit_before_split", False) == []  # only 2 cases
+def test_an_applicability_correction_under_a_fact_is_learned_with_its_evidence():
+    """The judge says "not applicable" everywhere; the experts agree only where the data is
+    known to be complete, and say 2 where missingness was never measured."""
+    rows = ([({"missingness_measured": False, "builtin_data": False}, 2, 0)] * 6
+            + [({"missingness_measured": False, "builtin_data": True}, 0, 0)] * 4)
+    [rule] = learn_rules(items(rows))
+    assert rule.engine == "rules" and rule.dimension == DIM
+    assert readings_of(rule) == {("builtin_data", "equals", False)}
+    c = rule.condition
+    assert (c["score"], c["order"], c["n"], c["agree"], c["fixes"], c["breaks"]) == (
+        2, 0, 6, 6, 6, 0)
+    assert c["gain"] == pytest.approx(6 * (2 + 0.5))  # distance and applicability
+    assert rule.source_case_ids == tuple(f"c{i}" for i in range(6)) and rule.support == 6
+    assert rule.text == ("When builtin data is false, experts score data imputation 2, not "
+                         "the unaligned judge's 0 (6 of 6 cases; it corrects the judge on "
+                         "all 6).")
 
 
-def test_noise_below_precision_or_support_is_not_learned():
-    noisy = [(True, 1, None)] * 5 + [(True, 3, None)] * 3  # 5 of 8 = 0.62
-    assert learn_rules(items_with("f", noisy)) == []
-    assert len(learn_rules(items_with("f", noisy), min_precision=0.6)) == 1
-    assert learn_rules(items_with("f", [(True, 2, None)] * 2)) == []
-    assert len(learn_rules(items_with("f", [(True, 2, None)] * 2), min_support=2)) == 1
+def test_a_leniency_offset_is_learned_on_a_threshold_and_the_judges_score():
+    rows = [({"eda_calls": n}, 1, 2) for n in (0, 1, 1, 2, 2)]
+    rows += [({"eda_calls": n}, 2, 2) for n in (6, 7, 9, 12)]
+    rows += [({"eda_calls": n}, 3, 3) for n in (15, 20)]
+    [rule] = learn_rules(items(rows))
+    assert rule.condition["score"] == 1 and rule.condition["fixes"] == 5
+    assert ("eda_calls", "at_most", 2.0) in readings_of(rule)
+    assert "eda calls is at most 2" in rule.text
+    assert match_rule([rule], {"eda_calls": 1}, dimension=DIM, judge_score=2) is rule
+    assert match_rule([rule], {"eda_calls": 7}, dimension=DIM, judge_score=2) is None
 
 
-def test_rules_are_ranked_by_judge_errors_fixed():
-    items = []
-    for i in range(8):
-        facts = {"a_fact": True, "b_fact": i < 4, "c_fact": "x"}
-        judge = 3 if i < 4 else 1  # wrong on the first four only
-        items.append((f"c{i}", DIM, facts, 1, judge))
-    rules = learn_rules(items)
-    ranked = [(r.condition["fact"], r.condition["value"], r.condition["fixes"]) for r in rules]
-    assert set(ranked[:2]) == {("a_fact", True, 4), ("c_fact", "x", 4)}  # 4 fixes, 8 cases
-    assert ranked[2:] == [("b_fact", True, 4), ("b_fact", False, 0)]  # 4 fixes, 4 cases
+def test_the_judges_own_score_and_finding_can_be_the_condition():
+    rows = [({}, 2, 3)] * 4 + [({}, 3, 2)] * 4
+    found = learn_rules(items(rows))
+    by_score = {r.condition["score"]: readings_of(r) for r in found}
+    assert by_score == {3: {("judge_score", "equals", 2)}, 2: {("judge_score", "equals", 3)}}
+    assert "When the unaligned judge scores 2, experts score data imputation 3" in found[0].text
+    rows = [({}, 1, 2)] * 4 + [({}, 2, 2)] * 4
+    coarse = items(rows[:4], finding="data_imputation.coarse")
+    fine = items(rows[4:], finding="data_imputation.fine", prefix="d")
+    [rule] = learn_rules(coarse + fine)
+    assert readings_of(rule) == {("finding", "equals", "data_imputation.coarse")}
+    assert "the static reading is data_imputation.coarse" in rule.text
 
 
-def test_a_rule_that_would_overturn_more_than_it_fixes_is_dropped():
-    pairs = [(True, 1, 1)] * 6 + [(True, 2, 2)] * 2 + [(True, 1, 3)]  # 7 of 9 say 1
-    rules = learn_rules(items_with("f", pairs))
-    assert rules == []  # fixes 1, breaks 2
-    pairs = [(True, 1, 3)] * 6 + [(True, 2, 2)] * 2
-    [kept] = learn_rules(items_with("f", pairs))
-    assert (kept.condition["fixes"], kept.condition["breaks"]) == (6, 2)
+def test_noise_below_the_support_or_the_gain_is_not_learned():
+    one_fix = [({"f": True}, 1, 2)] + [({"f": True}, 2, 2)] * 2 + [({"f": False}, 2, 2)] * 5
+    assert learn_rules(items(one_fix)) == []
+    two = [({"f": True}, 1, 3)] * 2 + [({"f": False}, 3, 3)] * 4
+    assert learn_rules(items(two)) == []  # corrects two cases: below min_support 3
+    assert len(learn_rules(items(two), min_support=2)) == 1
+    small = [({"f": True}, 1, 2)] * 3 + [({"f": False}, 2, 2)] * 3
+    assert learn_rules(items(small), min_gain=3.5) == []  # 3 x 1 point
+    assert len(learn_rules(items(small), min_gain=3.0)) == 1
+    split = [({"f": True}, 1.5, 2)] * 3 + [({"f": False}, 2, 2)] * 3
+    assert learn_rules(items(split), min_gain=0.1) == []  # 1 and 2 are as far from 1.5
 
 
-def test_fact_types_lists_numbers_strings_and_unusable_values():
-    items = [
-        (f"c{i}", DIM, {"imputed_columns": ["Age"], "n_missing": 3, "strategy": "median",
-                        "unknown": None, "nested": {"a": 1}, "ratio": 0.0}, 3, None)
-        for i in range(4)
-    ]
-    rules = learn_rules(items)
-    tests = {(r.condition["fact"], r.condition["test"], r.condition["value"]) for r in rules}
-    assert tests == {
-        ("imputed_columns", "nonempty", True), ("imputed_columns", "contains", "Age"),
-        ("n_missing", "positive", True), ("strategy", "equals", "median"),
-        ("ratio", "positive", False),
-    }
-    texts = " ".join(r.text for r in rules)
-    assert "imputed columns is non-empty" in texts and "n missing is above 0" in texts
-    assert "strategy is 'median'" in texts and "ratio is 0 or less" in texts
-    assert "imputed columns includes 'Age'" in texts
+def test_a_rule_that_would_break_as_much_as_it_fixes_is_not_learned():
+    rows = [({"f": True}, 1, 3)] * 3 + [({"f": True}, 3, 3)] * 3
+    assert learn_rules(items(rows)) == []
 
 
-def test_list_members_predict_on_their_own():
-    methods = [["dropna"], ["dropna", "fillna"], ["dropna"], ["SimpleImputer"],
-               ["SimpleImputer", "fillna"], ["SimpleImputer"]]
-    items = [(f"c{i}", DIM, {"imputation_methods": m, "split_cells": [3]}, 2 if i < 3 else 3,
-              None) for i, m in enumerate(methods)]
-    rules = learn_rules(items)
-    found = {(r.condition["test"], r.condition["value"], r.condition["score"]) for r in rules}
-    assert found == {("contains", "dropna", 2), ("contains", "SimpleImputer", 3)}
-    facts = {"imputation_methods": ["fillna", "SimpleImputer"]}
-    assert [score for _, score in apply_rules(rules, facts)] == [3]
-    assert apply_rules(rules, {"imputation_methods": "SimpleImputer"}) == []
+def test_not_applicable_takes_most_cases_and_outweighing_the_distance_it_costs():
+    """Saying 0 where experts say 2 costs 2.5 points; where they say 0, 2 costs 0.5."""
+    rows = [({"images": True}, 0, 2)] * 9 + [({"images": True}, 2, 2)]
+    rows += [({"images": False}, 2, 2)] * 4
+    [rule] = learn_rules(items(rows))
+    assert rule.condition["score"] == 0 and "(not applicable)" in rule.text
+    assert (rule.condition["fixes"], rule.condition["breaks"]) == (9, 1)
+    assert rule.condition["gain"] == pytest.approx(9 * 0.5 - 2.5)
+    fewer = [({"images": True}, 0, 2)] * 5 + [({"images": True}, 2, 2)] * 2
+    assert learn_rules(items(fewer)) == []
 
 
-def test_not_applicable_scores_are_learned_too():
-    [rule] = learn_rules(items_with("has_missing_values", [(False, 0, 2)] * 4))
-    assert "score data imputation 0 (not applicable)" in rule.text
+def test_the_decision_list_covers_what_the_first_rule_left_and_applies_in_order():
+    rows = ([({"leak": True, "scaled": True}, 1, 3)] * 4
+            + [({"leak": False, "scaled": True}, 2, 3)] * 4
+            + [({"leak": False, "scaled": False}, 3, 3)] * 4)
+    first, second = learn_rules(items(rows))
+    assert (first.condition["order"], second.condition["order"]) == (0, 1)
+    assert first.condition["gain"] >= second.condition["gain"]
+    assert {first.condition["score"], second.condition["score"]} == {1, 2}
+    leak = {"leak": True, "scaled": True}
+    rule = match_rule([second, first], leak, dimension=DIM, judge_score=3)
+    assert rule is not None and rule.condition["score"] == 1  # order, not list position
+    assert match_rule([first, second], {"leak": False, "scaled": False}, dimension=DIM,
+                      judge_score=3) is None
+    assert match_rule([first, second], leak, dimension="model_use", judge_score=3) is None
 
 
-def test_dimensions_are_learned_separately_in_builtin_order():
-    items = items_with("f", [(True, 1, None)] * 3, dimension="model_use", prefix="m")
-    items += items_with("f", [(True, 3, None)] * 3, dimension="data_imputation")
-    items += items_with("f", [(True, 2, None)] * 3, dimension="my_custom", prefix="x")
-    rules = learn_rules(items)
-    assert [(r.dimension, r.condition["score"]) for r in rules] == [
-        ("data_imputation", 3), ("model_use", 1), ("my_custom", 2),
-    ]
+def test_items_are_learned_per_dimension_and_items_without_a_judge_score_are_left_out():
+    rows = [({"f": True}, 1, 3)] * 4
+    mixed = items(rows) + items(rows, dimension="model_use") + items(
+        [({"f": True}, 3, None)] * 6, prefix="x")
+    found = learn_rules(mixed)
+    assert [(r.dimension, r.condition["score"], r.condition["n"]) for r in found] == [
+        ("data_imputation", 1, 4), ("model_use", 1, 4)]
 
 
-def test_learning_is_deterministic_and_duplicates_keep_the_last():
-    items = []
-    for i in range(30):
-        facts = {"a": i % 2 == 0, "b": i % 3 == 0, "c": "x" if i < 20 else "y"}
-        items.append((f"c{i}", DIM, facts, 1 if i % 2 == 0 else 3, 2))
-    expected = learn_rules(items)
-    shuffled = items[:]
-    random.Random(0).shuffle(shuffled)
+def test_learning_is_deterministic_whatever_the_order():
+    rng = random.Random(3)
+    rows = [({"a": rng.random() < 0.5, "n": rng.randint(0, 9), "m": ["x"] * rng.randint(0, 1)},
+             rng.choice([1, 2, 3]), rng.choice([1, 2, 3])) for _ in range(40)]
+    some = items(rows)
+    expected = learn_rules(some)
+    assert expected, "the fixture should teach something"
+    shuffled = some[:]
+    rng.shuffle(shuffled)
     assert learn_rules(shuffled) == expected
-    relabelled = learn_rules([*items, ("c0", DIM, {"a": True}, 3, 2)])
-    assert by_fact(relabelled, "a", True)[0].condition["n"] == 14
+    duplicated = learn_rules([*some, *some[:5]])  # a later duplicate replaces the earlier
+    assert duplicated == expected
 
 
-def test_examples_are_accepted_as_items():
-    examples = [Example(f"c{i}", DIM, "text", 1, judge_score=3, facts={"leak": True})
-                for i in range(3)]
+def test_examples_work_as_items_with_their_expert_score():
+    examples = [Example(f"c{i}", DIM, "df.fillna(0)", 2, "ok", judge_score=0,
+                        facts={"measured": False}, finding="data_imputation.none")
+                for i in range(4)]
     [rule] = learn_rules(examples)
-    assert rule.condition["fixes"] == 3
+    assert rule.condition["score"] == 2 and rule.condition["fixes"] == 4
+    assert RuleItem.from_example(examples[0], 1.5).reference == 1.5
 
 
-def test_bad_items_raise_clear_errors():
-    with pytest.raises(MemoryDataError, match="expected"):
-        learn_rules([("c1", DIM, {})])
+def test_bad_items_are_refused():
+    with pytest.raises(MemoryDataError, match="RuleItem or an Example"):
+        learn_rules([("c1", DIM, {}, 1, None)])
     with pytest.raises(MemoryDataError, match="facts must be a mapping"):
-        learn_rules([("c1", DIM, ["a"], 1, None)])
-    with pytest.raises(InvalidScoreError, match="c1"):
-        learn_rules([("c1", DIM, {}, 7, None)])
+        learn_rules([RuleItem("c1", DIM, ["a"], 1, 2)])
+    with pytest.raises(MemoryDataError, match="reference must be in"):
+        learn_rules([RuleItem("c1", DIM, {}, 7, 2)])
+    with pytest.raises(InvalidScoreError):
+        learn_rules([RuleItem("c1", DIM, {}, 1, 9)])
 
 
-def test_apply_rules_matches_facts_and_respects_types_and_dimension():
-    items = items_with("leak", [(True, 1, 3)] * 4) + items_with(
-        "n_plots", [(5, 3, 2)] * 3, prefix="p"
-    ) + items_with("leak", [(True, 3, 2)] * 3, dimension="model_use", prefix="m")
-    rules = learn_rules(items)
-    matched = apply_rules(rules, {"leak": True, "n_plots": 2}, dimension=DIM)
-    assert [(g.condition["fact"], score) for g, score in matched] == [("leak", 1), ("n_plots", 3)]
-    assert apply_rules(rules, {"leak": 1, "n_plots": 0}, dimension=DIM) == []
-    assert apply_rules(rules, {"unrelated": True}) == []
-    assert {s for _, s in apply_rules(rules, {"leak": True})} == {1, 3}  # both dimensions
+def test_rules_survive_a_json_roundtrip_and_llm_guidelines_never_match():
+    rows = [({"imputed_columns": ["Age"]}, 1, 3)] * 3 + [({"imputed_columns": []}, 3, 3)] * 3
+    rules = learn_rules(items(rows))
+    text = GuidelineSet([*rules, Guideline(DIM, "Prefer pipelines.", ("a",))]).to_json()
+    loaded = list(GuidelineSet.from_json(text))
+    matched = match_rule(loaded, {"imputed_columns": ["Fare", "Age"]}, dimension=DIM,
+                         judge_score=3)
+    assert matched is not None and matched.condition["score"] == 1
+    assert match_rule(loaded, {"imputed_columns": ["Fare"]}, dimension=DIM, judge_score=3) is None
 
 
-def test_apply_rules_after_a_json_roundtrip_and_ignores_llm_guidelines():
-    rules = learn_rules(items_with("imputed_columns", [(["Age"], 1, 3)] * 3))
-    saved = GuidelineSet(rules)
-    saved.add([Guideline(DIM, "An LLM guideline.", ("z",))])
-    loaded = list(GuidelineSet.from_json(saved.to_json()))
-    matched = apply_rules(loaded, {"imputed_columns": ["Fare", "Age"]})
-    assert sorted((g.condition["test"], score) for g, score in matched) == [
-        ("contains", 1), ("nonempty", 1),
-    ]
-    assert apply_rules(loaded, {"imputed_columns": ["Fare"]})[0][0].condition["test"] == (
-        "nonempty"
-    )
-    assert apply_rules(loaded, {"imputed_columns": []}) == []
-
-
-def test_readable_names():
-    assert readable("imputer_fit_before_split") == "imputer fit before split"
-    assert readable("imputerFitBefore_split") == "imputer fit before split"
-    assert readable("data_imputation") == "data imputation"
+def test_a_rule_condition_without_readings_is_refused():
+    broken = Guideline(DIM, "Broken.", ("a",), condition={"score": 1}, engine="rules")
+    with pytest.raises(MemoryDataError, match="no 'when' list"):
+        rule_readings(broken)
+    assert Reading.from_dict({"fact": "f", "test": "equals", "value": 1}).fact == "f"

@@ -30,9 +30,12 @@ def workdir(tmp_path_factory):
 
     The kernel imports this checkout first (as pytest does), so it runs the code under test
     even where an older install of the package is around; tracking goes to ``mlflow.db``
-    in the working directory.
+    in the working directory. The folder holds a ``widgets/`` package of its own, as a
+    Jupyter user's may: the notebooks' widgets must not be shadowed by it.
     """
     work = tmp_path_factory.mktemp("notebooks")
+    (work / "widgets").mkdir()
+    (work / "widgets" / "__init__.py").write_text("raise ImportError('shadowed widgets')\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYTHONPATH", os.pathsep.join(
             [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))

@@ -16,6 +16,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "memalign_nb"
+WIDGETS_PACKAGE = "memalign_nb_widgets"
 HEAVY_MODULES = ("mlflow", "chromadb", "langchain", "langchain_core", "matplotlib", "sklearn")
 REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*?)\s*$")
 
@@ -86,9 +87,48 @@ def test_library_never_imports_widgets():
             offenders += [
                 f"{path.relative_to(REPO)}:{node.lineno} imports {name}"
                 for name in names
-                if name == "widgets" or name.startswith("widgets.")
+                if name.split(".")[0] in ("widgets", WIDGETS_PACKAGE)
             ]
     assert not offenders, "\n".join(offenders)
+
+
+def test_setuptools_packages_are_every_package_folder_and_the_widgets_mapping():
+    setuptools = pyproject()["tool"]["setuptools"]
+    folders = sorted(
+        ".".join(init.parent.relative_to(REPO).parts) for init in PACKAGE.rglob("__init__.py")
+    )
+    assert sorted(setuptools["packages"]) == sorted([*folders, WIDGETS_PACKAGE])
+    assert setuptools["package-dir"] == {WIDGETS_PACKAGE: "widgets"}
+    assert (REPO / "widgets" / "__init__.py").is_file()
+
+
+def _run_python(code: str, cwd: Path) -> str:
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=cwd, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_widgets_install_under_the_product_name_not_as_a_top_level_widgets(tmp_path):
+    code = (
+        "import importlib.util as u\n"
+        "print(u.find_spec('widgets'))\n"
+        f"print(u.find_spec({WIDGETS_PACKAGE!r}).origin)"
+    )
+    bare, widgets = _run_python(code, tmp_path).splitlines()
+    assert bare == "None"
+    assert widgets == str(REPO / "widgets" / "__init__.py")
+
+
+def test_widgets_work_from_a_folder_holding_its_own_widgets_package(tmp_path):
+    (tmp_path / "widgets").mkdir()
+    (tmp_path / "widgets" / "__init__.py").write_text("raise ImportError('shadowed')\n")
+    code = (
+        f"from {WIDGETS_PACKAGE} import GradingPanel, MemoryBrowser, StudyView\n"
+        "import sys\n"
+        "print(sys.modules[GradingPanel.__module__].__file__)"
+    )
+    assert _run_python(code, tmp_path) == str(REPO / "widgets" / "grading.py")
 
 
 def _modules_after(statement: str) -> list[str]:
@@ -130,19 +170,16 @@ def test_console_script_resolves_to_cli_main():
     assert entry.load() is main
 
 
-def _package_data_patterns() -> list[str]:
-    return pyproject()["tool"]["setuptools"]["package-data"]["memalign_nb"]
+def _package_data_patterns() -> list[tuple[Path, str]]:
+    folders = {"memalign_nb": PACKAGE, WIDGETS_PACKAGE: REPO / "widgets"}
+    data = pyproject()["tool"]["setuptools"]["package-data"]
+    return [(folders[package], pattern) for package in data for pattern in data[package]]
 
 
-@pytest.mark.parametrize("pattern", _package_data_patterns())
-def test_package_data_patterns_match_files(pattern):
-    parts = Path(pattern).parts
-    first_wildcard = next((i for i, part in enumerate(parts) if "*" in part), len(parts))
-    folder = PACKAGE.joinpath(*parts[:first_wildcard])
-    if "*" in pattern and not folder.is_dir():
-        pytest.skip(f"{folder.relative_to(REPO)} does not exist yet (pattern {pattern!r})")
-    matches = [path for path in PACKAGE.glob(pattern) if path.is_file()]
-    assert matches, f"package data pattern {pattern!r} matches no file under memalign_nb/"
+@pytest.mark.parametrize("folder, pattern", _package_data_patterns())
+def test_package_data_patterns_match_files(folder, pattern):
+    matches = [path for path in folder.glob(pattern) if path.is_file()]
+    assert matches, f"package data pattern {pattern!r} matches no file under {folder}"
 
 
 def test_every_public_name_resolves():
@@ -164,3 +201,50 @@ def test_every_command_module_registers():
     parser = build_parser()
     (subparsers,) = [a for a in parser._actions if a.dest == "command"]
     assert set(COMMAND_MODULES) <= set(subparsers.choices)
+
+
+def _user_code() -> list[tuple[str, str]]:
+    """(where, code) of every Python block of the README and code cell of the notebooks."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    code = [("README.md", block) for block in re.findall(r"```python\n(.*?)```", readme, re.S)]
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        code += [(path.name, "".join(c["source"])) for c in cells if c["cell_type"] == "code"]
+    return code
+
+
+def test_readme_and_notebooks_import_the_public_api_one_way():
+    import memalign_nb
+
+    imports = []
+    for where, code in _user_code():
+        lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("memalign"):
+                imports += [(where, node.module, alias.name) for alias in node.names]
+    assert {module for _, module, _ in imports} == {"memalign_nb", WIDGETS_PACKAGE}
+    unknown = [(w, name) for w, module, name in imports
+               if module == "memalign_nb" and name not in memalign_nb.__all__]
+    assert unknown == []
+    used = {name for _, module, name in imports if module == "memalign_nb"}
+    assert {"HeuristicJudge", "save_study", "sample_path", "log_study", "resolve_judge"} <= used
+
+
+def test_every_public_error_is_exported_once_by_stage():
+    import importlib
+    import pkgutil
+
+    import memalign_nb
+    from memalign_nb.errors import MemAlignError
+
+    errors = set()
+    for module in pkgutil.walk_packages(memalign_nb.__path__, "memalign_nb."):
+        if module.name.startswith("memalign_nb.testing") or module.name.endswith("__main__"):
+            continue
+        for name, value in vars(importlib.import_module(module.name)).items():
+            if (isinstance(value, type) and issubclass(value, MemAlignError)
+                    and value.__module__ == module.name and not name.startswith("_")):
+                errors.add(name)
+    assert len(errors) >= 15 and errors <= set(memalign_nb.__all__)
+    exported = [name for names in memalign_nb._STAGES.values() for name in names]
+    assert len(exported) == len(set(exported)), "a name is exported by two stages"

@@ -14,7 +14,6 @@ from memalign_nb.sections.classify import classify_cell
 from memalign_nb.sections.vocabulary import CELL_DIMENSIONS, DEFAULT_VOCABULARY, Vocabulary
 
 LIB, EDA, IMP, FE, TRAIN, USE, METRICS, MLFLOW = CELL_DIMENSIONS
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 BENCH = Path(__file__).parents[1] / "bench" / "cell_classifier.py"
 
 
@@ -390,8 +389,8 @@ def bench():
 
 
 @pytest.fixture(scope="module")
-def labelled_cells(bench):
-    path = CORPUS / bench.CELLS
+def labelled_cells(bench, corpus_dir):
+    path = corpus_dir / bench.CELLS
     if not path.is_file():
         pytest.skip(f"labelled corpus not found at {path}")
     return bench.load_cells(path)

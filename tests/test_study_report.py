@@ -25,9 +25,6 @@ from memalign_nb.study.report import (
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    align = pytest.importorskip("memalign_nb.align")
-    if not hasattr(align, "MemAlign"):
-        pytest.skip("memalign_nb.align.MemAlign not built yet")
     from memalign_nb.datasets import generate_dataset, load_dataset
 
     dataset = load_dataset(generate_dataset(tmp_path_factory.mktemp("ds"), n_cases=16, seed=1))
@@ -143,7 +140,7 @@ def test_guidelines_md_lists_every_learned_guideline_with_its_folds(result, save
 
 
 def test_the_study_view_widget_reads_the_saved_folder(result, saved):
-    from widgets.study_view import read_study
+    from memalign_nb_widgets.study_view import read_study
 
     folder = read_study(saved.folder)
     assert folder.dimensions == (*result.dimensions, "all")

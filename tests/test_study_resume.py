@@ -27,7 +27,11 @@ import pytest
 from memalign_nb.datasets import generate_dataset
 from memalign_nb.testing import FakeOpenAIServer
 
-pytest.importorskip("langchain_openai")
+pytest.importorskip(
+    "langchain_openai",
+    reason="langchain-openai is missing: the whole file needs the dev extra, "
+    "pip install -e '.[dev]'",
+)
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]

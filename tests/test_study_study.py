@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.dimensions import DIMENSIONS
@@ -265,7 +266,7 @@ def _documented_fields() -> dict[str, set[str]]:
 
 @pytest.mark.slow
 def test_real_memalign_never_sees_a_held_out_case(tmp_path, monkeypatch):
-    align = pytest.importorskip("memalign_nb.align", reason="memalign_nb.align not built yet")
+    from memalign_nb import align
     from memalign_nb.datasets import generate_dataset, load_dataset
     from memalign_nb.memory.episodic import EpisodicMemory
 
@@ -301,3 +302,10 @@ def test_real_memalign_never_sees_a_held_out_case(tmp_path, monkeypatch):
             assert not set(judgment.retrieved_ids) & held_out, judgment
             retrieved += len(judgment.retrieved_ids)
     assert retrieved, "no judgment retrieved an example: the check proves nothing"
+
+
+def test_study_is_a_scikit_learn_estimator():
+    study = AlignmentStudy("heuristic", n_folds=3, variants=("baseline", "full"))
+    copy = clone(study).set_params(n_folds=5)
+    assert (copy.n_folds, study.n_folds) == (5, 3)
+    assert copy.get_params(deep=False) == {**study.get_params(deep=False), "n_folds": 5}

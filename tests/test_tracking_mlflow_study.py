@@ -33,9 +33,6 @@ SECRETS = {
 
 @pytest.fixture(scope="module")
 def tracked(tmp_path_factory):
-    align = pytest.importorskip("memalign_nb.align")
-    if not hasattr(align, "MemAlign"):
-        pytest.skip("memalign_nb.align.MemAlign not built yet")
     from memalign_nb.datasets import generate_dataset, load_dataset
 
     root = tmp_path_factory.mktemp("tracking")

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from memalign_nb_widgets.grading import GradingPanel, page_from_environment
+from memalign_nb_widgets.grading_state import GradingError
 
-from memalign_nb.cli.grade import ENV_DATASET, ENV_JUDGE, ENV_RATER, ENV_STORE
 from memalign_nb.errors import FeedbackStoreError, UnknownNameError
 from memalign_nb.feedback import FeedbackStore, Grade
+from memalign_nb.grading_page import ENV_DATASET, ENV_JUDGE, ENV_RATER, ENV_STORE
 from memalign_nb.judges.scripted import ScriptedJudge
-from widgets.grading import GradingPanel, page_from_environment
-from widgets.grading_state import GradingError
 
 DIMS = ("data_imputation", "model_training")
 XSS_CELL = "# <script>alert('xss')</script>\nprint('<img src=x onerror=\"window.__xss=1\">')"
@@ -24,7 +24,6 @@ SOURCES = {
     "c2": XSS_CELL,
     "c3": "from sklearn.linear_model import LogisticRegression\nm = LogisticRegression().fit(X, y)",
 }
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "real"
 
 
 def write_dataset(root: Path, feedback: list[Grade] = ()) -> Path:
@@ -175,7 +174,7 @@ def test_a_failed_save_is_shown_and_logged_never_swallowed(dataset, store_path, 
     monkeypatch.setattr(panel.store, "save", broken_save)
     panel.score.value = 2
     panel.rationale.value = "kept on screen"
-    with caplog.at_level(logging.ERROR, logger="widgets.grading"):
+    with caplog.at_level(logging.ERROR, logger="memalign_nb_widgets.grading"):
         panel.save_button.click()
     assert "NOT SAVED (FeedbackStoreError)" in panel.status.value
     assert "disk I/O error" in panel.status.value
@@ -249,7 +248,7 @@ def test_page_from_environment_builds_the_panel_or_explains_the_problem(
         {ENV_DATASET: str(dataset), ENV_RATER: "ana", ENV_STORE: str(store_path)})
     assert "memalign-grading-panel" in widget._dom_classes
     asked = []
-    monkeypatch.setattr("memalign_nb.judges.make_judge",
+    monkeypatch.setattr("memalign_nb.integrations.judge_refs.resolve_judge",
                         lambda model: asked.append(model) or ScriptedJudge({}, default=1))
     with_judge = page_from_environment({ENV_DATASET: str(dataset), ENV_RATER: "ana",
                                         ENV_STORE: str(store_path), ENV_JUDGE: "heuristic"})
@@ -258,7 +257,7 @@ def test_page_from_environment_builds_the_panel_or_explains_the_problem(
                   == "Show judge")
     assert not toggle.disabled
     missing = page_from_environment({})
-    assert "MEMALIGN_NB_DATASET and MEMALIGN_NB_RATER must be set" in missing.value
+    assert "MEMALIGN_NB_DATASET" in missing.value and "memalign-nb grade DATASET" in missing.value
     bad = page_from_environment({ENV_DATASET: str(dataset / "nope"), ENV_RATER: "ana"})
     assert "Cannot open the grading page" in bad.value and "nope" in bad.value
 
@@ -269,12 +268,11 @@ def _descendants(widget):
         yield from _descendants(child)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 @pytest.mark.filterwarnings("ignore::memalign_nb.errors.MemAlignWarning")
-def test_grading_real_kaggle_notebooks(tmp_path, store_path):
+def test_grading_real_kaggle_notebooks(tmp_path, store_path, real_notebook_paths):
     root = tmp_path / "kaggle"
     (root / "notebooks").mkdir(parents=True)
-    for path in sorted(CORPUS.glob("*.ipynb"))[:3]:
+    for path in real_notebook_paths[:3]:
         shutil.copy(path, root / "notebooks" / path.name)
     panel = GradingPanel(root, "ana", dimensions=("model_training",), store=store_path)
     for _ in range(3):

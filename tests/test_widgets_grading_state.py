@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from memalign_nb.datasets.model import Case
-from memalign_nb.errors import InvalidScoreError, UnknownNameError
-from memalign_nb.feedback.model import Grade
-from memalign_nb.judges.base import Judgment
-from memalign_nb.judges.scripted import ScriptedJudge
-from memalign_nb.notebooks.model import Notebook
-from widgets.grading_state import (
+from memalign_nb_widgets.grading_state import (
     GradingError,
     GradingSession,
     Item,
@@ -20,6 +13,13 @@ from widgets.grading_state import (
     latest_grades,
     order_items,
 )
+
+from memalign_nb.datasets.model import Case
+from memalign_nb.errors import InvalidScoreError, UnknownNameError
+from memalign_nb.feedback.model import Grade
+from memalign_nb.judges.base import Judgment
+from memalign_nb.judges.scripted import ScriptedJudge
+from memalign_nb.notebooks.model import Notebook
 
 CASES = ("c1", "c2", "c3")
 DIMS = ("data_imputation", "model_training")

@@ -6,6 +6,13 @@ import json
 
 import nbformat
 import pytest
+from memalign_nb_widgets import render
+from memalign_nb_widgets.memory_browser import (
+    PAGE_SIZE,
+    MemoryBrowser,
+    filter_examples,
+    filter_guidelines,
+)
 
 from memalign_nb.align import MemAlign
 from memalign_nb.datasets import load_dataset
@@ -13,8 +20,6 @@ from memalign_nb.errors import JudgeDirError
 from memalign_nb.judges.scripted import ScriptedJudge
 from memalign_nb.memory.examples import Example
 from memalign_nb.memory.guidelines import Guideline
-from widgets import render
-from widgets.memory_browser import PAGE_SIZE, MemoryBrowser, filter_examples, filter_guidelines
 
 GUIDELINES = [
     Guideline("data_imputation", "Score 1 when the imputer is fitted before the split.",

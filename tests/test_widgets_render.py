@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
+from memalign_nb_widgets import render
 
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judgment
 from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.model import Section
-from widgets import render
 
 SCRIPT = "<script>alert('xss')</script>"
 IMG = '<img src=x onerror="alert(1)">'
@@ -125,16 +124,12 @@ def test_saved_and_status_say_what_happened():
     assert "no verdict" in render.render_judgment(None)
 
 
-CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus" / "real"
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 @pytest.mark.filterwarnings("ignore::memalign_nb.errors.MemAlignWarning")
-def test_every_real_corpus_notebook_renders_inert_with_its_text_intact():
+def test_every_real_corpus_notebook_renders_inert_with_its_text_intact(real_notebook_paths):
     from memalign_nb.notebooks import read_notebook
 
-    paths = sorted(CORPUS.glob("*.ipynb"))
+    paths = real_notebook_paths
     assert len(paths) >= 50
     for path in paths:
         notebook = read_notebook(path)

@@ -7,8 +7,7 @@ import struct
 import zlib
 
 import pytest
-
-from widgets.study_view import StudyFolderError, StudyView, read_study, render_table
+from memalign_nb_widgets.study_view import StudyFolderError, StudyView, read_study, render_table
 
 
 def png_bytes(width: int = 2, height: int = 1) -> bytes:

@@ -7,8 +7,10 @@ They work in JupyterLab, classic Notebook, VS Code, Databricks and Voila (ipywid
 - :class:`MemoryBrowser`: an aligned judge's guidelines and its searchable examples.
 - :class:`StudyView`: an alignment study's plots and table, one dimension at a time.
 
+Installed as ``memalign_nb_widgets`` (``pip install 'memalign-nb[widgets]'``) from the
+repository's ``widgets/`` folder, so a ``widgets/`` folder of your own cannot shadow it.
 This package imports :mod:`memalign_nb`; the library never imports it. Names load lazily,
-so ``import widgets`` does not import ipywidgets until a view is used.
+so ``import memalign_nb_widgets`` does not import ipywidgets until a view is used.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from __future__ import annotations
 from memalign_nb.lazy import lazy_getattr
 
 _EXPORTS: dict[str, str] = {
-    "GradingPanel": "widgets.grading",
-    "MemoryBrowser": "widgets.memory_browser",
-    "StudyView": "widgets.study_view",
+    "GradingPanel": "memalign_nb_widgets.grading",
+    "MemoryBrowser": "memalign_nb_widgets.memory_browser",
+    "StudyView": "memalign_nb_widgets.study_view",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,6 +1,6 @@
 """The inline grading panel: an expert grades notebooks, one dimension at a time.
 
->>> from widgets import GradingPanel
+>>> from memalign_nb_widgets import GradingPanel
 >>> panel = GradingPanel("my_dataset", rater="ana", judge=baseline_judge)  # doctest: +SKIP
 >>> panel                                                                   # doctest: +SKIP
 
@@ -28,14 +28,21 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memalign_nb_widgets import render
+from memalign_nb_widgets.grading_state import (
+    ORDERS,
+    GradingError,
+    GradingSession,
+    Item,
+    JudgeScores,
+)
+
 from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.dimensions import DIMENSIONS, check_dimension
 from memalign_nb.errors import MemAlignError
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.model import Section
-from widgets import render
-from widgets.grading_state import ORDERS, GradingError, GradingSession, Item, JudgeScores
 
 if TYPE_CHECKING:
     from memalign_nb.feedback import FeedbackStore
@@ -79,7 +86,7 @@ class GradingPanel(render.View):
         Where grades go (a store, or its SQLite file). Default: ``feedback.sqlite`` in the
         dataset folder.
     order : {"ungraded", "disagreement"}
-        Initial queue order (see :func:`widgets.grading_state.order_items`).
+        Initial queue order (see :func:`memalign_nb_widgets.grading_state.order_items`).
     rubrics : mapping of str to Rubric, optional
         Default: :func:`memalign_nb.rubrics.load_rubrics`.
 
@@ -406,9 +413,9 @@ def _section(case: Case, dimension: str, rubrics: Mapping[str, Rubric]) -> Secti
 def page_from_environment(environ: Mapping[str, str] | None = None) -> Any:
     """The grading page's widget, configured from environment variables.
 
-    ``memalign-nb grade`` sets ``MEMALIGN_NB_DATASET``, ``MEMALIGN_NB_RATER`` and
-    ``MEMALIGN_NB_STORE`` (optional ``MEMALIGN_NB_JUDGE``, a model string for
-    :func:`memalign_nb.judges.make_judge`) before starting Voila on ``pages/grade.ipynb``.
+    ``memalign-nb grade`` passes a :class:`~memalign_nb.grading_page.PageSettings` (dataset,
+    rater, store, optional judge reference) as environment variables before starting Voila
+    on ``pages/grade.ipynb``.
 
     Returns
     -------
@@ -418,23 +425,17 @@ def page_from_environment(environ: Mapping[str, str] | None = None) -> Any:
     """
     import ipywidgets as w
 
-    from memalign_nb.cli.grade import ENV_DATASET, ENV_JUDGE, ENV_RATER, ENV_STORE
+    from memalign_nb.grading_page import PageSettings
 
-    env = os.environ if environ is None else environ
     try:
-        if not env.get(ENV_DATASET) or not env.get(ENV_RATER):
-            raise GradingError(
-                "environment",
-                f"{ENV_DATASET} and {ENV_RATER} must be set; start this page with "
-                "`memalign-nb grade DATASET --rater NAME`",
-            )
+        settings = PageSettings.from_environment(os.environ if environ is None else environ)
         judge = None
-        if env.get(ENV_JUDGE):
-            from memalign_nb.judges import make_judge
+        if settings.judge:
+            from memalign_nb.integrations.judge_refs import resolve_judge
 
-            judge = make_judge(env[ENV_JUDGE])
+            judge = resolve_judge(settings.judge)
         return GradingPanel(
-            env[ENV_DATASET], env[ENV_RATER], judge=judge, store=env.get(ENV_STORE) or None
+            settings.dataset, settings.rater, judge=judge, store=settings.store
         ).widget
     except MemAlignError as exc:
         logger.exception("the grading page could not start")

@@ -1,6 +1,6 @@
 """What the grading panel knows, without any widget: the queue, the position, the rules.
 
-:class:`GradingSession` is the pure-Python model behind :class:`widgets.GradingPanel`:
+:class:`GradingSession` is the pure-Python model behind :class:`memalign_nb_widgets.GradingPanel`:
 
 - the queue of :class:`Item` objects (one per case and dimension) in the order chosen by
   :func:`order_items` (``"ungraded"`` first, or ``"disagreement"`` with the judge first);
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import check_score
-from memalign_nb.errors import MemAlignError, UnknownNameError
+from memalign_nb.errors import MemAlignError, ProblemError, UnknownNameError
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judge, Judgment
 
@@ -32,22 +32,17 @@ ORDERS: tuple[str, ...] = ("ungraded", "disagreement")
 """Queue orders: this rater's ungraded items first, or judge-vs-humans disagreement first."""
 
 
-class GradingError(MemAlignError, ValueError):
+class GradingError(ProblemError, ValueError):
     """Grading cannot go on as asked: a grade that cannot be saved, no rater, no items.
 
     Attributes
     ----------
     where : str
         What it is about: ``"case_id / dimension"`` for a grade, else ``"rater"``,
-        ``"items"``, ``"order"`` or ``"environment"``.
+        ``"items"`` or ``"order"``.
     problem : str
         What is missing or wrong, in words a grader understands.
     """
-
-    def __init__(self, where: str, problem: str) -> None:
-        self.where = where
-        self.problem = problem
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Browse an aligned judge's memories: guidelines with their sources, searchable examples.
 
->>> from widgets import MemoryBrowser
+>>> from memalign_nb_widgets import MemoryBrowser
 >>> MemoryBrowser.from_judge_dir("aligned-judge/")          # doctest: +SKIP
 >>> MemoryBrowser.from_judge(MemAlign().fit(judge, dataset)) # doctest: +SKIP
 >>> MemoryBrowser(guidelines, examples)                      # doctest: +SKIP
@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Any, Protocol
 
-from widgets import render
+from memalign_nb_widgets import render
 
 if TYPE_CHECKING:
     from memalign_nb.align import AlignedJudge

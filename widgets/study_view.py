@@ -1,6 +1,6 @@
 """Read an alignment study's folder one dimension at a time: its table and its plots.
 
->>> from widgets import StudyView
+>>> from memalign_nb_widgets import StudyView
 >>> StudyView("study-output/")     # doctest: +SKIP
 
 A study folder holds ``results.json`` (see :meth:`memalign_nb.study.StudyResult.to_dict`)
@@ -21,8 +21,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from memalign_nb.errors import MemAlignError
-from widgets import render
+from memalign_nb_widgets import render
+
+from memalign_nb.errors import FileProblemError
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ RESULTS_FILE = "results.json"
 """The study's machine-readable results, inside the study folder."""
 
 
-class StudyFolderError(MemAlignError):
+class StudyFolderError(FileProblemError):
     """A study folder is missing or its ``results.json`` cannot be read.
 
     Attributes
@@ -40,11 +41,6 @@ class StudyFolderError(MemAlignError):
     problem : str
         What is wrong, in words.
     """
-
-    def __init__(self, path: str | PathLike[str], problem: str) -> None:
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -1,34 +1,22 @@
-"""The heuristic engine's decision: the base score, learned rules and neighbour votes.
+"""The heuristic engine's decision: the base score, a learned correction and neighbour votes.
 
-An aligned heuristic (or any non-LLM) judge weighs three kinds of evidence as votes for a
-score, each with a documented weight (:class:`BlendWeights`, set on
-:class:`~memalign_nb.align.MemAlign`):
+An aligned heuristic (or any non-LLM) judge weighs its evidence as votes for a score, with
+documented weights (:class:`BlendWeights`, set on :class:`~memalign_nb.align.MemAlign` and
+chosen per dimension by :mod:`memalign_nb.align.calibration`):
 
-* the base judge's own score: weight ``base_weight``;
-* each learned rule the section's facts meet (semantic memory,
-  :func:`~memalign_nb.memory.rules.apply_rules`): ``rule_weight`` times the rule's
-  precision (in ``n`` of the ``of`` graded cases with that fact value the experts gave the
-  rule's score). Rules are ranked by the judge errors they fixed; only the best-ranked
-  rule of each predicted score votes, since rules over correlated facts restate one
-  another and would otherwise outvote everything by number. With the default weights a
-  rule alone cannot outweigh the base score (a rule that never failed ties with it, and a
-  tie goes to the lower score): it
-  decides together with the neighbours. Single-fact rules learned from a few dozen cases
-  overturned too many right scores on their own;
+* the base judge's score, weight ``base_weight``; when semantic memory holds a rule the
+  section meets (the first of the dimension's decision list,
+  :func:`~memalign_nb.memory.rules.match_rule`) and ``rules`` is on, the rule's score takes
+  that vote instead: a rule is a correction the experts made to this judge on several
+  training cases like this one;
 * each retrieved neighbour at least ``min_similarity`` similar (episodic memory), with
   weight ``neighbour_weight * similarity / k``, so ``k`` identical neighbours together
-  weigh ``neighbour_weight``. In ``"correction"`` mode (the default) a neighbour votes for
-  the base score corrected as the experts corrected the base judge on it: the base score
-  plus (its expert score minus its judge score), kept within 1-3. That is its expert score
-  exactly when the judge scored it as it scores this case, and it carries the judge's
-  systematic errors on similar notebooks over without dragging every case towards the
-  scores of notebooks that merely look alike (same dataset, same boilerplate). When
-  either side is 0 (not applicable) or the neighbour's judge score is unknown, and in
-  ``"expert"`` mode, it votes for its expert score.
-
-Which of these evidence kinds count, and how much, is chosen per dimension from the
-training feedback (:mod:`memalign_nb.align.calibration`, ``MemAlign(calibrate=True)``, the
-default); the weights above are then the starting point of that choice.
+  weigh ``neighbour_weight``. In ``"correction"`` mode a neighbour votes for the base score
+  corrected as the experts corrected the base judge on it: the base score plus (its expert
+  score minus its judge score), kept within 1-3; that carries the judge's systematic errors
+  on similar notebooks over without dragging every case towards the scores of notebooks
+  that merely look alike. When either side is 0 (not applicable) or the neighbour's judge
+  score is unknown, and in ``"expert"`` mode, it votes for its expert score.
 
 The decision mirrors how several raters are reduced to a reference score
 (:func:`~memalign_nb.feedback.reference_scores`): *not applicable* (0) when 0 holds more than
@@ -63,9 +51,9 @@ class BlendWeights:
     Attributes
     ----------
     base_weight : float
-        Weight of the base judge's score.
-    rule_weight : float
-        Weight of a fully precise matching rule (scaled by the rule's precision).
+        Weight of the base judge's score (or of the rule that corrects it).
+    rules : bool
+        Whether a matching learned rule replaces the base score.
     neighbour_weight : float
         Total weight of ``k`` neighbours of similarity 1 (each counts
         ``neighbour_weight * similarity / k``).
@@ -79,28 +67,29 @@ class BlendWeights:
     Raises
     ------
     MemAlignError
-        A weight is negative, all three weights are 0, ``min_similarity`` is outside
+        A weight is negative, both weights are 0, ``min_similarity`` is outside
         [-1, 1] or ``k`` is below 1.
     UnknownNameError
         An unknown ``neighbour_mode``.
     """
 
     base_weight: float = 1.0
-    rule_weight: float = 1.0
+    rules: bool = True
     neighbour_weight: float = 4.0
     min_similarity: float = 0.3
     k: int = 5
     neighbour_mode: str = "correction"
 
     def __post_init__(self) -> None:
-        weights = {"base_weight": self.base_weight, "rule_weight": self.rule_weight,
-                   "neighbour_weight": self.neighbour_weight}
+        weights = {"base_weight": self.base_weight, "neighbour_weight": self.neighbour_weight}
         for name, value in weights.items():
             if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
                 raise MemAlignError(f"{name} must be a number >= 0, got {value!r}")
         if not any(weights.values()):
-            raise MemAlignError("at least one of base_weight, rule_weight and "
-                                "neighbour_weight must be positive")
+            raise MemAlignError("at least one of base_weight and neighbour_weight must be "
+                                "positive")
+        if not isinstance(self.rules, bool):
+            raise MemAlignError(f"rules must be True or False, got {self.rules!r}")
         if not isinstance(self.min_similarity, int | float) or not -1 <= self.min_similarity <= 1:
             raise MemAlignError(f"min_similarity must be in [-1, 1], got {self.min_similarity!r}")
         if not isinstance(self.k, int) or isinstance(self.k, bool) or self.k < 1:
@@ -143,11 +132,14 @@ class Blend:
     score : int
         The decided score, 0-3.
     votes : tuple of Vote
-        Every vote cast: the base score first, then rules, then neighbours.
+        Every vote cast: the base score (or the rule correcting it) first, then neighbours.
+    base_score : int or None
+        The base judge's score, whatever voted in its place.
     """
 
     score: int
     votes: tuple[Vote, ...]
+    base_score: int | None = None
 
     @property
     def totals(self) -> dict[int, float]:
@@ -157,12 +149,11 @@ class Blend:
     def explain(self, base_rationale: str = "", note: str = "") -> str:
         """The decision in words: what each kind of evidence said, ``note`` (how the blend
         was chosen), and the base reason."""
-        base = [v for v in self.votes if v.source == "base"]
         rules = [v for v in self.votes if v.source == "rule"]
         neighbours = [v for v in self.votes if v.source == "neighbour"]
         head = f"Aligned score {self.score}"
-        if base:
-            head += f" (the unaligned judge scored {base[0].score})"
+        if self.base_score is not None:
+            head += f" (the unaligned judge scored {self.base_score})"
         parts = [head + "."]
         if note.strip():
             parts.append(note.strip())
@@ -189,7 +180,7 @@ class Blend:
 
 def blend(
     base_score: int | None,
-    rules: Sequence[tuple[Guideline, int]],
+    rule: Guideline | None,
     neighbours: Sequence[Neighbour],
     weights: BlendWeights,
     *,
@@ -201,9 +192,9 @@ def blend(
     ----------
     base_score : int or None
         The base judge's score; None when it has none (it then casts no vote).
-    rules : sequence of (Guideline, int)
-        Matching rules, best ranked first, with the score each predicts (as
-        :func:`~memalign_nb.memory.rules.apply_rules` returns them).
+    rule : Guideline or None
+        The learned rule the section meets (:func:`~memalign_nb.memory.rules.match_rule`);
+        it votes in the base score's place when ``weights.rules`` is on.
     neighbours : sequence of Neighbour
         Retrieved examples of the same dimension, most similar first.
     weights : BlendWeights
@@ -216,17 +207,12 @@ def blend(
         None when no evidence carries weight (nothing to decide from).
     """
     votes = []
-    if base_score is not None and weights.base_weight > 0:
-        votes.append(Vote("base", base_score, float(weights.base_weight), base_ref))
-    voted_scores: set[int] = set()
-    for guideline, score in rules:
-        if score in voted_scores:
-            continue
-        voted_scores.add(score)
-        condition = guideline.condition or {}
-        precision = condition.get("n", 1) / max(condition.get("of", 1), 1)
-        votes.append(Vote("rule", score, weights.rule_weight * precision, guideline.id,
-                          guideline.text))
+    if weights.base_weight > 0:
+        if rule is not None and weights.rules:
+            votes.append(Vote("rule", int((rule.condition or {})["score"]),
+                              float(weights.base_weight), rule.id, rule.text))
+        elif base_score is not None:
+            votes.append(Vote("base", base_score, float(weights.base_weight), base_ref))
     for neighbour in neighbours:
         if neighbour.similarity < weights.min_similarity:
             continue
@@ -241,7 +227,7 @@ def blend(
     votes = [v for v in votes if v.weight > 0]
     if not votes:
         return None
-    return Blend(decide(_sum(votes)), tuple(votes))
+    return Blend(decide(_sum(votes)), tuple(votes), base_score)
 
 
 def decide(totals: Mapping[int, float]) -> int:

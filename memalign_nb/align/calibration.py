@@ -1,42 +1,41 @@
-"""Per-dimension self-calibration of the heuristic engine, by leave-one-out on its feedback.
+"""Per-dimension self-calibration of the heuristic engine, on its training feedback alone.
 
 How the heuristic engine decides
 --------------------------------
-An aligned heuristic judge weighs the base judge's score, the learned rules a section meets
-and its graded neighbours' votes (:mod:`memalign_nb.align.blend`). Which of them helps
-depends on the dimension: where notebooks that look alike were graded alike (cell
-organisation, say), neighbours carry information; where the score turns on one line of
-code among boilerplate shared by every notebook (exploratory analysis), the most similar
-notebooks are noise and pull right scores away. One global blend cannot suit both, so
-:class:`~memalign_nb.align.MemAlign` (``calibrate=True``, the default) chooses the blend
-*per dimension* from the training feedback alone:
+An aligned heuristic judge weighs the base judge's score (or the learned rule that corrects
+it) and its graded neighbours' votes (:mod:`memalign_nb.align.blend`). Which of them helps
+depends on the dimension: where the experts correct the judge the same way under a pattern
+of facts, a rule carries it over; where notebooks that do the same thing were graded
+alike, neighbours carry information; elsewhere both can pull right scores away. One global
+blend cannot suit every dimension, so :class:`~memalign_nb.align.MemAlign`
+(``calibrate=True``, the default) chooses the blend *per dimension* from the training
+feedback alone:
 
 1. Every graded training item of the dimension is scored as the aligned judge would score
-   it if that case had never been graded: its neighbours come from the stored examples of
-   the *other* cases (compared through the vectors Chroma holds: nothing stored is embedded
-   again, only items the ``"disagreements"`` policy did not store are embedded), its rules
-   are learned again without it (:func:`~memalign_nb.memory.learn_rules`, a recount), and
-   its base score is the base judge's verdict recorded while learning.
+   it if that case had never been graded: its rules are learned without it (on the other
+   folds of a :data:`RULE_FOLDS`-fold split of the training cases, a recount), its
+   neighbours come from the stored examples of the *other* cases (compared through the
+   vectors Chroma holds; only items the ``"disagreements"`` policy did not store are
+   encoded), and its base score is the base judge's verdict recorded while learning.
 2. Each candidate of a small grid (:func:`candidate_blends`) decides every item from that
-   evidence. The grid, simplest first: the base judge alone; plus rules (with
-   ``rule_weight``); plus neighbours alone, at a total weight of :data:`NEIGHBOUR_WEIGHTS`
-   (and the configured ``neighbour_weight``), in ``"correction"`` then ``"expert"`` mode;
-   rules together with each of those. ``base_weight``, ``k`` and ``min_similarity`` stay
-   as configured, so the configured (global) blend is one of the candidates.
-   ``semantic=False`` leaves out the rule candidates, ``episodic=False`` the neighbour
-   candidates.
-3. Each candidate's leave-one-out MAE is taken over the items the experts marked applicable
-   (against the raters' median, as the study measures), and a candidate that gets
-   applicability (0 versus 1-3) wrong more often than the base judge is not eligible.
-4. The choice is the *simplest* eligible candidate whose MAE is within :data:`MARGIN` of the
-   best. The base judge comes first, so memories are used only where they beat it on the
-   judge's own training data by at least the margin; the margin keeps a difference of
-   one item from switching the blend on noise.
+   evidence. The grid, simplest first: the base judge alone; with rules; neighbours alone,
+   at a total weight of :data:`NEIGHBOUR_WEIGHTS` (and the configured
+   ``neighbour_weight``), in ``"correction"`` then ``"expert"`` mode; rules with
+   neighbours in ``"expert"`` mode (a rule has already carried the judge's error over).
+   ``base_weight``, ``k`` and ``min_similarity`` stay as configured. ``semantic=False``
+   leaves out the rule candidates, ``episodic=False`` the neighbour candidates.
+3. Each candidate's held-out error is measured as the rule learner measures it
+   (:mod:`memalign_nb.memory.rules`): the distance to the raters' median on the items the
+   experts marked applicable (what the study's MAE counts) plus
+   :data:`~memalign_nb.memory.rules.APPLICABILITY_COST` for each item whose applicability
+   (0 versus 1-3) it gets wrong, averaged over the items. Its MAE and applicability errors
+   are kept beside.
+4. The simplest candidate within :data:`MARGIN` of the least error is chosen; the base
+   judge alone wins ties, so a memory is used only where it beats the base judge.
 
-The choice is kept per dimension in :attr:`AlignedJudge.calibration_
-<memalign_nb.align.AlignedJudge.calibration_>` as :class:`Calibration` records, named in
-every judgment's metadata (``"blend"``), saved with the judge and made again on the
-dimensions that :meth:`~memalign_nb.align.AlignedJudge.add_feedback` or
+The choice is kept per dimension in the state's ``calibration`` as :class:`Calibration`
+records, named in every judgment's metadata (``"blend"``), saved with the judge and made
+again on the dimensions that :meth:`~memalign_nb.align.AlignedJudge.add_feedback` or
 :meth:`~memalign_nb.align.AlignedJudge.forget` change. Held-out data never takes part: the
 calibration sees only the feedback the judge learned.
 """
@@ -55,13 +54,18 @@ from memalign_nb.errors import MemAlignError
 from memalign_nb.memory.examples import Example, Neighbour
 
 if TYPE_CHECKING:
-    from memalign_nb.align.aligned_judge import AlignedJudge
+    from memalign_nb.align.memalign import MemAlign
+    from memalign_nb.align.state import AlignmentState
     from memalign_nb.memory.guidelines import Guideline
 
 logger = logging.getLogger(__name__)
 
+RULE_FOLDS = 5
+"""Folds of the training cases for the rules' held-out evidence (each item's rule is
+learned without the fifth of the cases it belongs to)."""
+
 MARGIN = 0.03
-"""Smallest leave-one-out MAE gain for which a more complex blend replaces a simpler one.
+"""Smallest held-out MAE gain for which a more complex blend replaces a simpler one.
 
 With a few dozen items per dimension, 0.03 is about one item one point better. Chosen by
 4-fold cross-validation on generated datasets of seeds 1-4 (never the bundled sample, seed
@@ -97,7 +101,8 @@ class Candidate:
 
 @dataclass(frozen=True)
 class CandidateScore:
-    """How one candidate did on one dimension's training items, left out one at a time.
+    """How one candidate did on one dimension's training items, each scored without its own
+    grade.
 
     Attributes
     ----------
@@ -108,11 +113,15 @@ class CandidateScore:
         are none.
     applicability_errors : int
         Items where it said 0 and the experts 1-3, or the other way round.
+    error : float or None
+        What the choice compares: mean error points per item (see the module docs); None
+        when there are no items.
     """
 
     name: str
     mae: float | None
     applicability_errors: int
+    error: float | None = None
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,7 @@ class Calibration:
     n_items : int
         Applicable training items the candidates were compared on.
     scores : tuple of CandidateScore
-        Every candidate's leave-one-out result, simplest first (the base judge first).
+        Every candidate's held-out result, simplest first (the base judge first).
     """
 
     dimension: str
@@ -146,14 +155,14 @@ class Calibration:
 
     @property
     def mae(self) -> float | None:
-        """The chosen candidate's leave-one-out MAE."""
+        """The chosen candidate's held-out MAE."""
         return next((s.mae for s in self.scores if s.name == self.choice), None)
 
     def describe(self) -> str:
         """The choice in words, for a judgment's rationale."""
         if self.base_mae is None or self.mae is None:
             return "No graded training item of this dimension: the unaligned judge decides."
-        measured = (f"{self.n_items} graded training items, each left out in turn "
+        measured = (f"{self.n_items} graded training items, each scored without its own grade "
                     f"(MAE {self.mae:.2f}; unaligned judge {self.base_mae:.2f})")
         if self.choice == BASE:
             return (f"Memories do not vote on this dimension: no blend beat the unaligned "
@@ -187,8 +196,8 @@ class Calibration:
                 weights=BlendWeights(**data["weights"]),
                 n_items=int(data["n_items"]),
                 scores=tuple(
-                    CandidateScore(str(s["name"]), None if s["mae"] is None else float(s["mae"]),
-                                   int(s["applicability_errors"]))
+                    CandidateScore(str(s["name"]), _optional_float(s["mae"]),
+                                   int(s["applicability_errors"]), _optional_float(s["error"]))
                     for s in data["scores"]
                 ),
             )
@@ -226,36 +235,31 @@ def candidate_blends(weights: BlendWeights, *, rules: bool, neighbours: bool
     Parameters
     ----------
     weights : BlendWeights
-        The configured weights: their ``base_weight``, ``rule_weight``, ``k`` and
-        ``min_similarity`` are kept; their ``neighbour_weight`` joins
-        :data:`NEIGHBOUR_WEIGHTS`.
+        The configured weights: their ``base_weight``, ``k`` and ``min_similarity`` are
+        kept; their ``neighbour_weight`` joins :data:`NEIGHBOUR_WEIGHTS`.
     rules : bool
         Include candidates with rules (semantic memory).
     neighbours : bool
         Include candidates with neighbours (episodic memory).
     """
-    base = dataclasses.replace(weights, base_weight=1.0, rule_weight=0.0, neighbour_weight=0.0)
-    rule_weights = [weights.rule_weight] if rules and weights.rule_weight > 0 else []
-    neighbour_options = []
+    base = dataclasses.replace(weights, rules=False, neighbour_weight=0.0)
+    grid = [Candidate(BASE, base)]
+    if rules:
+        grid.append(Candidate("rules", dataclasses.replace(base, rules=True)))
     if neighbours:
         totals = sorted({*NEIGHBOUR_WEIGHTS, weights.neighbour_weight} - {0.0})
-        neighbour_options = [(total, mode) for total in totals for mode in NEIGHBOUR_MODES]
-    combinations = [(r, 0.0, weights.neighbour_mode) for r in rule_weights]
-    combinations += [(0.0, total, mode) for total, mode in neighbour_options]
-    combinations += [(r, total, mode) for r in rule_weights for total, mode in neighbour_options]
-    grid = [Candidate(BASE, base)]
-    for rule_weight, neighbour_weight, mode in combinations:
-        parts = ["rules"] if rule_weight else []
-        if neighbour_weight:
-            parts.append(f"neighbours({mode}, {neighbour_weight:g})")
-        grid.append(Candidate("+".join(parts), dataclasses.replace(
-            weights, rule_weight=rule_weight, neighbour_weight=neighbour_weight,
-            neighbour_mode=mode)))
+        combinations = [(False, total, mode) for total in totals for mode in NEIGHBOUR_MODES]
+        if rules:
+            combinations += [(True, total, "expert") for total in totals]
+        for with_rules, total, mode in combinations:
+            name = ("rules+" if with_rules else "") + f"neighbours({mode}, {total:g})"
+            grid.append(Candidate(name, dataclasses.replace(
+                base, rules=with_rules, neighbour_weight=total, neighbour_mode=mode)))
     return tuple(grid)
 
 
 def choose(scores: Sequence[CandidateScore], margin: float = MARGIN) -> CandidateScore:
-    """The simplest eligible candidate within ``margin`` of the best leave-one-out MAE.
+    """The simplest candidate within ``margin`` of the least held-out error.
 
     Parameters
     ----------
@@ -267,15 +271,13 @@ def choose(scores: Sequence[CandidateScore], margin: float = MARGIN) -> Candidat
     Returns
     -------
     CandidateScore
-        The base judge's when no candidate was measured (no applicable items).
+        The base judge's when no candidate was measured (no items).
     """
-    base = scores[0]
-    eligible = [s for s in scores if s.mae is not None
-                and s.applicability_errors <= base.applicability_errors]
-    if base.mae is None or not eligible:
-        return base
-    best = min(s.mae for s in eligible)
-    return next(s for s in eligible if s.mae <= best or s.mae - best < margin)
+    measured = [s for s in scores if s.error is not None]
+    if scores[0].error is None or not measured:
+        return scores[0]
+    best = min(s.error for s in measured)
+    return next(s for s in measured if s.error <= best or s.error - best < margin)
 
 
 @dataclass(frozen=True)
@@ -284,17 +286,20 @@ class _Evidence:
 
     reference: float
     base: int
-    rules: list[tuple[Guideline, int]]
+    rule: Guideline | None
     neighbours: list[Neighbour]
 
 
-def calibrate(aligned: AlignedJudge, dimensions: Iterable[str]) -> dict[str, Calibration]:
-    """Choose the blend of each of ``dimensions`` by leave-one-out on ``aligned``'s items.
+def calibrate(state: AlignmentState, params: MemAlign, dimensions: Iterable[str]
+              ) -> dict[str, Calibration]:
+    """Choose the blend of each of ``dimensions`` on ``state``'s training feedback.
 
     Parameters
     ----------
-    aligned : AlignedJudge
-        A heuristic-engine judge with its memories built.
+    state : AlignmentState
+        A heuristic-engine state with its memories built.
+    params : MemAlign
+        The parameters it was aligned with (weights, rule learner settings).
     dimensions : iterable of str
         The aligned dimensions to calibrate.
 
@@ -303,94 +308,97 @@ def calibrate(aligned: AlignedJudge, dimensions: Iterable[str]) -> dict[str, Cal
     dict of str to Calibration
         One record per dimension (the base judge alone where it has no graded items).
     """
-    grid = candidate_blends(aligned.weights, rules=aligned.params.semantic,
-                            neighbours=aligned.episodic is not None)
+    grid = candidate_blends(params.blend_weights(), rules=params.semantic,
+                            neighbours=state.episodic is not None)
     chosen = {}
     for dimension in dimensions:
-        evidence = _evidence(aligned, dimension)
+        evidence = _evidence(state, params, dimension)
         scores = tuple(_score(candidate, evidence) for candidate in grid)
         choice = choose(scores)
         weights = next(c.weights for c in grid if c.name == choice.name)
         n_items = sum(1 for e in evidence if e.reference > 0)
         chosen[dimension] = Calibration(dimension, choice.name, weights, n_items, scores)
-        logger.info("%s: blend %s (leave-one-out MAE %s on %d items; base judge %s)",
+        logger.info("%s: blend %s (held-out MAE %s on %d items; base judge %s)",
                     dimension, choice.name, _fmt(choice.mae), n_items, _fmt(scores[0].mae))
     return chosen
 
 
 def _score(candidate: Candidate, evidence: Sequence[_Evidence]) -> CandidateScore:
+    from memalign_nb.memory.rules import APPLICABILITY_COST
+
     errors, wrong_applicability = [], 0
     for item in evidence:
-        decision = blend(item.base, item.rules, item.neighbours, candidate.weights)
+        decision = blend(item.base, item.rule, item.neighbours, candidate.weights)
         predicted = item.base if decision is None else decision.score
         if item.reference > 0:
             errors.append(abs(predicted - item.reference))
         wrong_applicability += (predicted > 0) != (item.reference > 0)
     mae = math.fsum(errors) / len(errors) if errors else None
-    return CandidateScore(candidate.name, mae, wrong_applicability)
+    points = math.fsum(errors) + APPLICABILITY_COST * wrong_applicability
+    error = points / len(evidence) if evidence else None
+    return CandidateScore(candidate.name, mae, wrong_applicability, error)
 
 
-def _evidence(aligned: AlignedJudge, dimension: str) -> list[_Evidence]:
-    """Leave-one-out evidence of every item of ``dimension`` the base judge scored."""
-    from memalign_nb.feedback.agreement import reference_scores
-
-    items = sorted((e for (_, d), e in aligned.items_.items() if d == dimension),
-                   key=lambda e: e.case_id)
-    reference = reference_scores(g for g in aligned.grades_.values() if g.dimension == dimension)
-    neighbours = _loo_neighbours(aligned, dimension, items)
-    rules = _loo_rules(aligned, dimension, items)
+def _evidence(state: AlignmentState, params: MemAlign, dimension: str) -> list[_Evidence]:
+    """Held-out evidence of every item of ``dimension`` the base judge scored."""
+    reference = state.references(dimension)
+    items = [e for e in state.items_of(dimension)
+             if e.judge_score is not None and (e.case_id, dimension) in reference]
+    neighbours = _loo_neighbours(state, params.k, dimension, items)
+    rules = _held_out_rules(params, items, reference) if params.semantic else {}
     return [
-        _Evidence(reference[(e.case_id, dimension)], e.judge_score, rules[e.case_id],
+        _Evidence(reference[(e.case_id, dimension)], e.judge_score, rules.get(e.case_id),
                   neighbours[e.case_id])
-        for e in items
-        if e.judge_score is not None and (e.case_id, dimension) in reference
+        for e in items if e.judge_score is not None
     ]
 
 
-def _loo_rules(aligned: AlignedJudge, dimension: str, items: Sequence[Example]
-               ) -> dict[str, list[tuple[Guideline, int]]]:
-    """The rules each item meets when they are learned from the other items only."""
-    from memalign_nb.memory.rules import apply_rules, learn_rules
+def _held_out_rules(params: MemAlign, items: Sequence[Example],
+                    reference: Mapping[tuple[str, str], float]) -> dict[str, Guideline | None]:
+    """The rule each item meets when the rules are learned on the other folds only."""
+    from sklearn.model_selection import KFold
 
-    if not aligned.params.semantic:
-        return {e.case_id: [] for e in items}
-    params = aligned.params
-    found = {}
-    for item in items:
-        others = [e for e in items if e.case_id != item.case_id]
-        rules = learn_rules(others, min_support=params.min_support,
-                            min_precision=params.min_precision)
-        found[item.case_id] = apply_rules(rules, item.facts, dimension=dimension)
+    from memalign_nb.memory.rules import RuleItem, learn_rules, match_rule
+
+    found: dict[str, Guideline | None] = {e.case_id: None for e in items}
+    if len(items) < 2:
+        return found
+    rule_items = [RuleItem.from_example(e, reference[(e.case_id, e.dimension)]) for e in items]
+    folds = KFold(min(RULE_FOLDS, len(items)), shuffle=True, random_state=0)
+    for train, held_out in folds.split(rule_items):
+        rules = learn_rules([rule_items[i] for i in train], min_support=params.min_support,
+                            min_gain=params.min_gain)
+        for i in held_out:
+            item = items[i]
+            found[item.case_id] = match_rule(rules, item.facts, dimension=item.dimension,
+                                             finding=item.finding, judge_score=item.judge_score)
     return found
 
 
-def _loo_neighbours(aligned: AlignedJudge, dimension: str, items: Sequence[Example]
+def _loo_neighbours(state: AlignmentState, k: int, dimension: str, items: Sequence[Example]
                     ) -> dict[str, list[Neighbour]]:
     """Each item's ``k`` most similar stored examples of other cases, as retrieval ranks them.
 
     Stored examples are compared through the vectors Chroma holds; only items the episodic
-    policy did not store are embedded (as documents, like the stored ones).
+    policy did not store are encoded (as stored ones are).
     """
     import numpy as np
 
-    if aligned.episodic is None:
+    from memalign_nb.memory.profile import Profile
+
+    if state.episodic is None:
         return {e.case_id: [] for e in items}
-    stored = aligned.episodic.vectors(dimension)
+    stored = state.episodic.vectors(dimension)
     by_id = {e.id: e for e in items}
     pool = [by_id[i] for i in sorted(stored) if i in by_id]
     if not pool:
         return {e.case_id: [] for e in items}
     missing = [e for e in items if e.id not in stored]
     if missing:
-        from memalign_nb.memory.embeddings import make_embeddings
-
-        embedder = make_embeddings(aligned.episodic.embeddings)
-        stored = {**stored, **dict(zip((e.id for e in missing),
-                                       embedder.embed_documents([e.text for e in missing]),
-                                       strict=True))}
+        vectors = state.episodic.encoder.encode([Profile.of_example(e) for e in missing])
+        stored = {**stored, **dict(zip((e.id for e in missing), vectors, strict=True))}
     similarity = _unit(np.array([stored[e.id] for e in items])) @ _unit(
         np.array([stored[e.id] for e in pool])).T
-    k = aligned.params.k
     found = {}
     for row, item in zip(similarity, items, strict=True):
         ranked = sorted((j for j, e in enumerate(pool) if e.case_id != item.case_id),
@@ -405,6 +413,10 @@ def _unit(matrix: Any) -> Any:
 
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms > 0, norms, 1.0)
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _fmt(value: float | None) -> str:

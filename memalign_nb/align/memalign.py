@@ -7,17 +7,19 @@ judge, and builds, per dimension:
 * semantic memory (guidelines): for an :class:`~memalign_nb.judges.llm.LLMJudge`, distilled
   from the feedback by a reflection model (:func:`~memalign_nb.memory.distill_guidelines`);
   for any other judge (the heuristic judge, a scripted one), rules learned over the
-  sections' static facts (:func:`~memalign_nb.memory.learn_rules`);
+  sections' static facts: the corrections the experts made to the judge
+  (:func:`~memalign_nb.memory.learn_rules`);
 * episodic memory: one graded example per (case, dimension) in a Chroma collection of its
-  own (:class:`~memalign_nb.memory.EpisodicMemory`), in memory unless ``persist_dir`` is
+  own (:class:`~memalign_nb.memory.EpisodicMemory`), retrieved by what the section's code
+  does for the dimension as well as by its text, in memory unless ``persist_dir`` is
   given.
 
 Feedback is learned incrementally by :meth:`AlignedJudge.add_feedback
 <memalign_nb.align.AlignedJudge.add_feedback>`, which ``fit`` calls on a fresh judge: only
 (case, dimension, rater) grades that are new or changed are read, and only their items are
 shown to the reflection model (:mod:`memalign_nb.align.learning` holds that logic). With
-``calibrate`` (the default), the heuristic engine then chooses per dimension how much the
-base score, the rules and the neighbours count (:mod:`memalign_nb.align.calibration`).
+``calibrate`` (the default), the heuristic engine then chooses per dimension whether the
+rules and the neighbours count, and how much (:mod:`memalign_nb.align.calibration`).
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ from collections.abc import Sequence
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
+from sklearn.base import BaseEstimator
+
 from memalign_nb.datasets.model import Dataset
 from memalign_nb.errors import MemAlignError, UnknownNameError
 from memalign_nb.judges.base import Judge
+from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
 from memalign_nb.memory.guidelines import GuidelineSet
+from memalign_nb.memory.profile import DIGEST_WEIGHT
 
 if TYPE_CHECKING:
     from memalign_nb.align.aligned_judge import AlignedJudge
@@ -42,15 +48,13 @@ EPISODIC_POLICIES: tuple[str, ...] = ("all", "disagreements")
 """Which graded examples enter episodic memory: every one, or only those the base judge
 scored differently from the experts."""
 
-ENGINES: tuple[str, ...] = ("heuristic", "llm")
-"""How memories are used: as data (votes and rules) or as text in an LLM prompt."""
 
-
-class MemAlign:
+class MemAlign(BaseEstimator):
     """Aligns a judge with expert feedback: semantic and episodic memory per dimension.
 
-    Parameters follow scikit-learn: ``__init__`` stores them unchanged; :meth:`fit`
-    validates them.
+    A scikit-learn estimator: ``__init__`` stores the parameters unchanged (so
+    ``get_params``, ``set_params`` and ``sklearn.base.clone`` work); :meth:`fit` validates
+    them.
 
     Parameters
     ----------
@@ -72,29 +76,32 @@ class MemAlign:
     dimensions : sequence of str, optional
         The dimensions to align; default: every dimension of the judge with grades in the
         dataset. Other dimensions are scored by the base judge unchanged.
-    base_weight, rule_weight, neighbour_weight, min_similarity : float
-        Heuristic engine: how the base judge's score, matching learned rules and
-        neighbour votes are weighed (:class:`~memalign_nb.align.blend.BlendWeights`).
-        The defaults were chosen on generated datasets of other seeds than the bundled
-        sample's. With ``calibrate`` they are the starting point of each dimension's
-        choice (``neighbour_weight`` joins the weights tried; the others are kept).
+    base_weight, neighbour_weight, min_similarity : float
+        Heuristic engine: how the base judge's score (or the learned rule correcting it)
+        and neighbour votes are weighed (:class:`~memalign_nb.align.blend.BlendWeights`).
+        With ``calibrate`` they are the starting point of each dimension's choice
+        (``neighbour_weight`` joins the weights tried; the others are kept).
     neighbour_mode : str
         Heuristic engine: ``"correction"`` (a neighbour carries the base judge's error on
         it over to the case) or ``"expert"`` (a neighbour votes for its expert score);
         with ``calibrate`` both are tried.
     min_support : int
-        Heuristic engine: fewest supporting cases of a learned rule.
-    min_precision : float
-        Heuristic engine: smallest share of cases with the rule's fact value that the
-        experts scored as the rule says.
+        Heuristic engine: fewest training cases a learned rule covers, and corrects.
+    min_gain : float
+        Heuristic engine: fewest error points a learned rule must remove on its training
+        cases, net of the cases it makes worse (:func:`~memalign_nb.memory.learn_rules`).
     calibrate : bool
-        Heuristic engine: choose the blend per dimension by leave-one-out on the training
-        feedback alone (:mod:`memalign_nb.align.calibration`): the base judge alone, or
-        with rules and/or neighbours of a few weights in both modes, whichever errs least
-        there; the simpler blend unless a more complex one gains a margin, so memories
-        are used only where they beat the base judge on its own training data. Chosen
-        again by ``add_feedback`` and ``forget``. False scores every dimension with the
-        weights above (the global blend).
+        Heuristic engine: choose the blend per dimension on the training feedback alone,
+        each item scored without its own grade (:mod:`memalign_nb.align.calibration`): the
+        base judge alone, or with rules and/or neighbours of a few weights, whichever errs
+        least there; the simpler blend unless a more complex one gains a margin, so
+        memories are used only where they beat the base judge on its own training data.
+        Chosen again by ``add_feedback`` and ``forget``. False scores every dimension with
+        the weights above (the global blend, rules on).
+    digest_weight : float
+        Episodic memory: weight of what a section's code does for the dimension (its
+        facts and static finding) against its text, when comparing sections
+        (:class:`~memalign_nb.memory.profile.ProfileEncoder`).
     memory_tokens : int
         LLM engine: token budget of the guidelines and examples added to the prompt.
     distill_batch_size : int
@@ -113,7 +120,7 @@ class MemAlign:
     judge_ : AlignedJudge
         The aligned judge :meth:`fit` returned.
     engine_ : str
-        ``"llm"`` or ``"heuristic"`` (see :data:`ENGINES`).
+        ``"llm"`` or ``"heuristic"`` (see :data:`memalign_nb.align.engines.ENGINES`).
     dimensions_ : tuple of str
         The aligned dimensions.
     """
@@ -129,17 +136,17 @@ class MemAlign:
         episodic_policy: str = "all",
         dimensions: Sequence[str] | None = None,
         base_weight: float = 1.0,
-        rule_weight: float = 1.0,
         neighbour_weight: float = 4.0,
         min_similarity: float = 0.3,
         neighbour_mode: str = "correction",
         min_support: int = 3,
-        min_precision: float = 0.75,
+        min_gain: float = 2.0,
         calibrate: bool = True,
+        digest_weight: float = DIGEST_WEIGHT,
         memory_tokens: int = 3000,
         distill_batch_size: int = 8,
         persist_dir: str | PathLike[str] | None = None,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = False,
     ) -> None:
         self.semantic = semantic
@@ -150,35 +157,24 @@ class MemAlign:
         self.episodic_policy = episodic_policy
         self.dimensions = dimensions
         self.base_weight = base_weight
-        self.rule_weight = rule_weight
         self.neighbour_weight = neighbour_weight
         self.min_similarity = min_similarity
         self.neighbour_mode = neighbour_mode
         self.min_support = min_support
-        self.min_precision = min_precision
+        self.min_gain = min_gain
         self.calibrate = calibrate
+        self.digest_weight = digest_weight
         self.memory_tokens = memory_tokens
         self.distill_batch_size = distill_batch_size
         self.persist_dir = persist_dir
         self.concurrency = concurrency
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
-        return {name: value for name, value in vars(self).items() if not name.endswith("_")}
-
-    def __repr__(self) -> str:
-        changed = {
-            name: value for name, value in self.get_params().items()
-            if value != _DEFAULTS.get(name)
-        }
-        return f"MemAlign({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
-
     def blend_weights(self) -> BlendWeights:
         """The heuristic engine's weights (validated) from these parameters."""
         from memalign_nb.align.blend import BlendWeights
 
-        return BlendWeights(self.base_weight, self.rule_weight, self.neighbour_weight,
+        return BlendWeights(self.base_weight, bool(self.semantic), self.neighbour_weight,
                             self.min_similarity, self.k, self.neighbour_mode)
 
     def fit(self, judge: Judge, dataset: Dataset) -> AlignedJudge:
@@ -211,25 +207,26 @@ class MemAlign:
             judge does not score.
         """
         from memalign_nb.align.aligned_judge import AlignedJudge
+        from memalign_nb.align.engines import engine_name, make_engine
+        from memalign_nb.align.state import AlignmentState
 
-        weights = self._validate(judge, dataset)
-        engine = _engine(judge)
+        self._validate(judge, dataset)
         dimensions = self._dimensions(judge, dataset)
-        aligned = AlignedJudge(
-            judge, self, dimensions=dimensions, engine=engine, weights=weights,
-            guidelines=GuidelineSet(embeddings=self.embeddings),
-        )
+        state = AlignmentState(dimensions, GuidelineSet(embeddings=self.embeddings))
+        home = None
         if self.persist_dir is not None:
             from memalign_nb.align.persistence import start_judge_dir
 
-            start_judge_dir(aligned, self.persist_dir)
+            home, state.episodic = start_judge_dir(self.persist_dir, self)
         elif self.episodic:
             from memalign_nb.memory.episodic import EpisodicMemory
 
-            aligned.episodic = EpisodicMemory(self.embeddings)
+            state.episodic = EpisodicMemory(self.embeddings, digest_weight=self.digest_weight)
+        engine = make_engine(engine_name(judge), judge, self)
+        aligned = AlignedJudge(judge, self, engine=engine, state=state, path=home)
         update = aligned.add_feedback(dataset)
         logger.info("aligned %s on %d dimensions: %s", judge.judge_id, len(dimensions), update)
-        self.judge_, self.engine_, self.dimensions_ = aligned, engine, dimensions
+        self.judge_, self.engine_, self.dimensions_ = aligned, engine.name, dimensions
         return aligned
 
     def _validate(self, judge: Judge, dataset: Dataset) -> BlendWeights:
@@ -256,8 +253,11 @@ class MemAlign:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise MemAlignError(f"{name} must be an int >= 1, got {value!r}")
-        if not 0 < self.min_precision <= 1:
-            raise MemAlignError(f"min_precision must be in (0, 1], got {self.min_precision!r}")
+        for name in ("min_gain", "digest_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not (
+                    0 <= value < float("inf")):
+                raise MemAlignError(f"{name} must be a number >= 0, got {value!r}")
         if not isinstance(self.calibrate, bool):
             raise MemAlignError(f"calibrate must be True or False, got {self.calibrate!r}")
         return self.blend_weights()  # validates k, the weights and min_similarity
@@ -281,13 +281,3 @@ class MemAlign:
                 f"({', '.join(chosen) or 'none of ' + judge.judge_id + ' dimensions'})"
             )
         return chosen
-
-
-_DEFAULTS = MemAlign().get_params()
-
-
-def _engine(judge: Judge) -> str:
-    """``"llm"`` for an :class:`~memalign_nb.judges.llm.LLMJudge`, else ``"heuristic"``."""
-    from memalign_nb.judges.llm import LLMJudge
-
-    return "llm" if isinstance(judge, LLMJudge) else "heuristic"

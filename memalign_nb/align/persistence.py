@@ -1,4 +1,5 @@
-"""Save an aligned judge to a directory and load it back: :func:`save_judge`, :func:`load_judge`.
+"""An aligned judge's directory: :func:`save_judge` writes a state there, :func:`read_state`
+reads it back (:func:`memalign_nb.align.load_judge` builds the judge from it).
 
 A judge directory::
 
@@ -9,7 +10,8 @@ A judge directory::
     JUDGE_DIR/guidelines.json  semantic memory (GuidelineSet.to_json)
     JUDGE_DIR/guidelines.md    the same, for people: one section per dimension
     JUDGE_DIR/examples.jsonl   every graded item learned (expert reference, rationale, the
-                               base judge's verdict, facts, excerpt); ``"episodic": true``
+                               base judge's verdict, facts, static finding, excerpt);
+                               ``"episodic": true``
                                marks those held in Chroma
     JUDGE_DIR/feedback.jsonl   every human grade learned (so add_feedback knows what is new)
     JUDGE_DIR/chroma/<store>/  episodic memory: a Chroma PersistentClient directory
@@ -35,18 +37,22 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memalign_nb.align.state import AlignmentState
 from memalign_nb.atomic import atomic_write_text
 from memalign_nb.errors import JudgeDirError, MemAlignError
 from memalign_nb.judges.base import Judge
 from memalign_nb.memory.examples import Example
 
 if TYPE_CHECKING:
-    from memalign_nb.align.aligned_judge import AlignedJudge
+    from memalign_nb.align.memalign import MemAlign
+    from memalign_nb.memory.episodic import EpisodicMemory
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
-"""Version of the directory layout; :func:`load_judge` reads only this version."""
+FORMAT_VERSION = 2
+"""Version of the directory layout; :func:`~memalign_nb.align.load_judge` reads only this
+version (2: rules are decision lists of corrections, examples carry their static finding,
+episodic vectors are section profiles)."""
 
 CONFIG, GUIDELINES_JSON, GUIDELINES_MD = "config.json", "guidelines.json", "guidelines.md"
 EXAMPLES, FEEDBACK, CHROMA = "examples.jsonl", "feedback.jsonl", "chroma"
@@ -55,16 +61,40 @@ _VERSIONED = ("memalign-nb", "chromadb", "langchain-core", "langchain")
 _OBJECT = "<object>"  # config value of a parameter that was an object (not saved)
 
 
-def save_judge(judge: AlignedJudge, path: str | PathLike[str], *, overwrite: bool = False) -> Path:
-    """Write ``judge`` to the directory ``path`` (see the module docs for the layout).
+def save_judge(
+    path: str | PathLike[str],
+    state: AlignmentState,
+    *,
+    params: MemAlign,
+    base_judge: Judge,
+    engine: str,
+    judge_id: str,
+    summary: Mapping[str, Any],
+    home: Path | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write an aligned judge's ``state`` to the directory ``path`` (see the module docs).
 
     Parameters
     ----------
-    judge : AlignedJudge
     path : path
-        A new or empty directory, the judge's own directory (updated in place), or with
-        ``overwrite`` a directory holding another saved judge (its files are replaced;
-        other files are left alone).
+        A new or empty directory, the judge's own directory ``home`` (updated in place),
+        or with ``overwrite`` a directory holding another saved judge (its files are
+        replaced; other files are left alone).
+    state : AlignmentState
+        What the judge learned.
+    params : MemAlign
+        The parameters it was aligned with (saved without credentials or objects).
+    base_judge : Judge
+        Saved as a spec to rebuild it (:func:`judge_spec`).
+    engine : str
+        The engine's name.
+    judge_id : str
+        The aligned judge's id.
+    summary : mapping
+        Per dimension counts, for people reading ``config.json``.
+    home : Path, optional
+        The directory the judge lives in, if any.
     overwrite : bool
         Replace a judge saved in ``path``.
 
@@ -82,31 +112,45 @@ def save_judge(judge: AlignedJudge, path: str | PathLike[str], *, overwrite: boo
     from memalign_nb.feedback.io import write_grades_jsonl
 
     target = Path(path).expanduser()
-    in_place = judge.path is not None and _same(judge.path, target)
+    in_place = home is not None and _same(home, target)
     try:
         if not in_place:
             _prepare(target, overwrite)
         target.mkdir(parents=True, exist_ok=True)
-        store = _save_store(judge, target)
-        stored = {e.id for e in judge.episodic.examples()} if judge.episodic is not None else set()
-        atomic_write_text(target / GUIDELINES_JSON, judge.guidelines.to_json() + "\n")
-        atomic_write_text(target / GUIDELINES_MD, judge.guidelines.to_markdown(
-            f"Guidelines of {judge.judge_id}"))
+        store = _save_store(state.episodic, target)
+        stored = {e.id for e in state.episodic.examples()} if state.episodic is not None else set()
+        atomic_write_text(target / GUIDELINES_JSON, state.guidelines.to_json() + "\n")
+        atomic_write_text(target / GUIDELINES_MD, state.guidelines.to_markdown(
+            f"Guidelines of {judge_id}"))
         rows = [{**dataclasses.asdict(e), "facts": dict(e.facts), "episodic": e.id in stored}
-                for _, e in sorted(judge.items_.items())]
+                for _, e in sorted(state.items.items())]
         atomic_write_text(target / EXAMPLES,
                           "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        write_grades_jsonl(target / FEEDBACK, judge.grades)
-        config = _config(judge, store, len(stored))
+        write_grades_jsonl(target / FEEDBACK, [state.grades[k] for k in sorted(state.grades)])
+        config = {
+            "format_version": FORMAT_VERSION,
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": _versions(),
+            "judge_id": judge_id,
+            "engine": engine,
+            "dimensions": list(state.dimensions),
+            "params": _saved_params(params),
+            "base_judge": judge_spec(base_judge),
+            "episodic": None if store is None else {"store": store, "examples": len(stored)},
+            "summary": dict(summary),
+            "calibration": {d: c.to_dict() for d, c in state.calibration.items()},
+        }
         atomic_write_text(target / CONFIG, json.dumps(config, indent=2) + "\n")
     except OSError as exc:
         raise JudgeDirError(str(target), f"cannot write the judge: {exc}") from exc
-    logger.info("saved %s to %s", judge.judge_id, target)
+    logger.info("saved %s to %s", judge_id, target)
     return target
 
 
-def start_judge_dir(judge: AlignedJudge, path: str | PathLike[str]) -> None:
-    """Make the new or empty directory ``path`` the home of ``judge`` (``persist_dir``)."""
+def start_judge_dir(path: str | PathLike[str], params: MemAlign
+                    ) -> tuple[Path, EpisodicMemory | None]:
+    """Make the new or empty directory ``path`` the home of a judge being aligned
+    (``persist_dir``); returns it and the episodic memory created there (if any)."""
     from memalign_nb.memory.episodic import EpisodicMemory
 
     target = Path(path).expanduser()
@@ -115,56 +159,37 @@ def start_judge_dir(judge: AlignedJudge, path: str | PathLike[str]) -> None:
         target.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise JudgeDirError(str(target), f"cannot create the judge directory: {exc}") from exc
-    judge.path = target
-    if judge.params.episodic:
-        judge.episodic = EpisodicMemory(judge.params.embeddings, path=target / _new_store())
+    episodic = None
+    if params.episodic:
+        episodic = EpisodicMemory(params.embeddings, path=target / _new_store(),
+                                  digest_weight=params.digest_weight)
+    return target, episodic
 
 
-def load_judge(
-    path: str | PathLike[str],
-    *,
-    judge: str | Judge | None = None,
-    embeddings: Any = None,
-    reflection_model: Any = None,
-) -> AlignedJudge:
-    """Load an aligned judge saved by :meth:`AlignedJudge.save`.
-
-    Parameters
-    ----------
-    path : path
-        The judge directory.
-    judge : str or Judge, optional
-        The base judge, replacing the saved spec: needed when the base judge cannot be
-        rebuilt from a file (a chat model object, a scripted judge). A warning notes a
-        different ``judge_id`` than the saved one.
-    embeddings : str or Embeddings, optional
-        Needed when the judge was aligned with an embedder object (must be the same
-        embedder: Chroma checks it).
-    reflection_model : str or BaseChatModel, optional
-        The LLM engine's reflection model for later ``add_feedback``; needed when it was an
-        object.
-
-    Returns
-    -------
-    AlignedJudge
-        Living in ``path``: later ``add_feedback`` and ``forget`` update it.
+def read_config(root: Path) -> dict[str, Any]:
+    """The checked ``config.json`` of the judge directory ``root``.
 
     Raises
     ------
     JudgeDirError
-        ``path`` is not a judge directory, a file is missing or corrupted, it was written
-        in another format version, or the base judge cannot be rebuilt.
+        ``root`` is not a judge directory, or its config is unreadable, of another format
+        version or incomplete.
     """
-    from memalign_nb.align.aligned_judge import AlignedJudge
-    from memalign_nb.align.calibration import read_calibration
-    from memalign_nb.align.memalign import MemAlign, _engine
-
-    root = Path(path).expanduser()
     if not root.is_dir():
         raise JudgeDirError(str(root), "no such judge directory")
-    config = _read_config(root / CONFIG)
+    return _read_config(root / CONFIG)
+
+
+def saved_params(config: Mapping[str, Any], root: Path, *, embeddings: Any = None,
+                 reflection_model: Any = None) -> dict[str, Any]:
+    """The MemAlign parameters saved in ``config``, with objects passed again.
+
+    Raises
+    ------
+    JudgeDirError
+        The judge was aligned with an embedder object and ``embeddings`` is not given.
+    """
     params = dict(config["params"])
-    params.setdefault("calibrate", False)  # saved before calibration: the global blend
     for name, given in (("embeddings", embeddings), ("reflection_model", reflection_model)):
         if given is not None:
             params[name] = given
@@ -176,31 +201,34 @@ def load_judge(
             logger.warning("%s: the reflection model was an object; pass reflection_model= "
                            "to load_judge to use it again (the judge's own model is used)", root)
             params[name] = None
-    try:
-        memalign = MemAlign(**{**params, "persist_dir": None})
-        weights = memalign.blend_weights()
-    except (TypeError, MemAlignError) as exc:
-        raise JudgeDirError(str(root / CONFIG), f"invalid MemAlign parameters: {exc}") from None
-    base = _base_judge(config, root / CONFIG, judge)
-    if _engine(base) != config["engine"]:
-        raise JudgeDirError(str(root / CONFIG), f"the judge was aligned with the "
-                            f"{config['engine']} engine; {base.judge_id} needs the "
-                            f"{_engine(base)} engine: align it again")
+    return {**params, "persist_dir": None}
+
+
+def read_state(root: Path, config: Mapping[str, Any], params: MemAlign) -> AlignmentState:
+    """The learned state saved in the judge directory ``root``.
+
+    Raises
+    ------
+    JudgeDirError
+        A file is missing or corrupted, or the episodic store does not match
+        ``examples.jsonl``.
+    """
+    from memalign_nb.align.calibration import read_calibration
+
     dimensions = tuple(config["dimensions"])
     try:
         calibration = read_calibration(config.get("calibration", {}), dimensions)
     except MemAlignError as exc:
         raise JudgeDirError(str(root / CONFIG), f"'calibration': {exc}") from None
-    guidelines = _read_guidelines(root / GUIDELINES_JSON, memalign.embeddings)
     items, in_episodic = _read_examples(root / EXAMPLES)
     grades = _read_grades(root / FEEDBACK, dimensions)
-    episodic = _open_store(root, config, memalign.embeddings, in_episodic)
-    return AlignedJudge(
-        base, memalign, dimensions=dimensions, engine=config["engine"], weights=weights,
-        guidelines=guidelines, episodic=episodic,
+    return AlignmentState(
+        dimensions=dimensions,
+        guidelines=_read_guidelines(root / GUIDELINES_JSON, params.embeddings),
+        episodic=_open_store(root, config, params, in_episodic),
         items={(e.case_id, e.dimension): e for e in items},
         grades={(g.case_id, g.dimension, g.rater): g for g in grades},
-        calibration=calibration, path=root,
+        calibration=calibration,
     )
 
 
@@ -249,18 +277,19 @@ def _prepare(target: Path, overwrite: bool) -> None:
             entry.unlink()
 
 
-def _save_store(judge: AlignedJudge, target: Path) -> str | None:
+def _save_store(episodic: EpisodicMemory | None, target: Path) -> str | None:
     """The episodic store's path relative to ``target``, copying it there if needed."""
     from memalign_nb.memory.episodic import EpisodicMemory
 
-    if judge.episodic is None:
+    if episodic is None:
         return None
-    live = judge.episodic.path
+    live = episodic.path
     if live is not None and _inside(Path(live), target):
         return Path(live).resolve().relative_to(target.resolve()).as_posix()
     store = _new_store()
-    copy = EpisodicMemory(judge.episodic.embeddings, path=target / store)
-    copy.add(judge.episodic.examples())
+    copy = EpisodicMemory(episodic.embeddings, path=target / store,
+                          digest_weight=episodic.digest_weight)
+    copy.add(episodic.examples())
     return store
 
 
@@ -268,28 +297,15 @@ def _new_store() -> str:
     return f"{CHROMA}/{uuid.uuid4().hex[:12]}"
 
 
-def _config(judge: AlignedJudge, store: str | None, stored: int) -> dict[str, Any]:
-    from memalign_nb import __version__
-
-    params = judge.params.get_params()
+def _saved_params(params: MemAlign) -> dict[str, Any]:
+    """The parameters as ``config.json`` keeps them: objects named, no home directory."""
+    saved = params.get_params()
     for name in ("embeddings", "reflection_model"):
-        if params[name] is not None and not isinstance(params[name], str):
-            params[name] = _OBJECT
-    params["persist_dir"] = None
-    params["dimensions"] = list(params["dimensions"]) if params["dimensions"] else None
-    return {
-        "format_version": FORMAT_VERSION,
-        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "versions": {"memalign-nb": __version__, **_versions()},
-        "judge_id": judge.judge_id,
-        "engine": judge.engine,
-        "dimensions": list(judge.aligned_dimensions),
-        "params": params,
-        "base_judge": judge_spec(judge.base_judge),
-        "episodic": None if store is None else {"store": store, "examples": stored},
-        "summary": judge.summary(),
-        "calibration": {d: c.to_dict() for d, c in judge.calibration_.items()},
-    }
+        if saved[name] is not None and not isinstance(saved[name], str):
+            saved[name] = _OBJECT
+    saved["persist_dir"] = None
+    saved["dimensions"] = list(saved["dimensions"]) if saved["dimensions"] else None
+    return saved
 
 
 def judge_spec(judge: Judge) -> dict[str, Any]:
@@ -365,7 +381,9 @@ def _options(options: Mapping[str, Any]) -> dict[str, Any]:
 def _versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
-    found = {}
+    from memalign_nb import __version__
+
+    found = {"memalign-nb": __version__}
     for package in _VERSIONED[1:]:
         try:
             found[package] = version(package)
@@ -405,14 +423,23 @@ def _read_config(path: Path) -> dict[str, Any]:
                       ("engine", str)):
         if not isinstance(config.get(key), kind):
             raise JudgeDirError(str(path), f"{key!r} is missing or not a {kind.__name__}")
-    from memalign_nb.align.memalign import ENGINES
+    from memalign_nb.align.engines import ENGINES
 
     if config["engine"] not in ENGINES:
         raise JudgeDirError(str(path), f"unknown engine {config['engine']!r}")
     return config
 
 
-def _base_judge(config: Mapping[str, Any], where: Path, given: str | Judge | None) -> Judge:
+def rebuild_base_judge(config: Mapping[str, Any], where: Path, given: str | Judge | None
+                       ) -> Judge:
+    """The base judge ``config`` names, or ``given`` in its place (a warning notes another
+    judge id).
+
+    Raises
+    ------
+    JudgeDirError
+        The saved base judge cannot be rebuilt and none is given, or ``given`` is not a judge.
+    """
     from memalign_nb.judges.registry import make_judge
 
     spec = config["base_judge"]
@@ -483,8 +510,8 @@ def _read_grades(path: Path, dimensions: tuple[str, ...]) -> list[Any]:
         raise JudgeDirError(str(path), str(exc)) from None
 
 
-def _open_store(root: Path, config: Mapping[str, Any], embeddings: Any,
-                expected: set[str]) -> Any:
+def _open_store(root: Path, config: Mapping[str, Any], params: MemAlign,
+                expected: set[str]) -> EpisodicMemory | None:
     """The saved Chroma store, opened in place and checked against ``examples.jsonl``."""
     from memalign_nb.errors import MemoryDataError
     from memalign_nb.memory.episodic import EpisodicMemory
@@ -496,7 +523,8 @@ def _open_store(root: Path, config: Mapping[str, Any], embeddings: Any,
     if not info.get("store") or not _inside(store, root) or not store.is_dir():
         raise JudgeDirError(str(store), "the episodic store (Chroma directory) is missing")
     try:
-        memory = EpisodicMemory(embeddings, path=store)
+        memory = EpisodicMemory(params.embeddings, path=store,
+                                digest_weight=params.digest_weight)
         held = {e.id for e in memory.examples()}
     except MemoryDataError as exc:
         raise JudgeDirError(str(store), exc.problem) from None

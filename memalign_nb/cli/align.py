@@ -2,14 +2,15 @@
 
 ::
 
-    memalign-nb align DATASET [--model M] [--k 5] [--no-semantic] [--no-episodic]
+    memalign-nb align DATASET [--model JUDGE] [--k 5] [--no-semantic] [--no-episodic]
                       [--policy all|disagreements] [--dimensions D ...] [--out JUDGE_DIR]
-    memalign-nb score JUDGE_DIR NOTEBOOK_OR_DIR... [--dimensions D ...] [--out FILE]
+    memalign-nb score JUDGE NOTEBOOK_OR_DIR... [--dimensions D ...] [--out FILE]
 
 ``align`` fits MemAlign on every human grade of DATASET, saves the aligned judge to
 JUDGE_DIR (default ``aligned-judge``) and prints, per dimension, the graded items, the
-examples stored and the guidelines learned. ``score`` loads a saved judge and scores
-notebooks (files, or folders of ``*.ipynb``); a notebook that cannot be read is reported
+examples stored and the guidelines learned. ``score`` scores notebooks (files, or folders
+of ``*.ipynb``) with any judge reference (:mod:`memalign_nb.integrations.judge_refs`),
+typically the folder ``align`` wrote; a notebook that cannot be read is reported
 and the others are scored. Its table shows one row per notebook and one column per
 dimension (``-`` for a failed judgment); ``--out`` also writes every judgment as a JSON
 line. Both exit 2 on a bad dataset or judge directory; ``score`` exits 1 when a notebook
@@ -19,7 +20,6 @@ could not be read or a judgment failed, 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -29,10 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from memalign_nb.cli.options import (
+    add_batch_arguments,
+    add_dimensions_argument,
+    add_judge_command,
     add_model_server_arguments,
     dimension_list,
-    model_server_options,
-    positive_int,
+    judge_from_args,
+    memory_options,
+    open_output,
     text_table,
 )
 
@@ -46,22 +50,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``align`` and ``score`` commands."""
     from memalign_nb.align import EPISODIC_POLICIES
 
-    align = subparsers.add_parser(
-        "align",
+    align = add_judge_command(
+        subparsers, "align", judge="the judge to align", memory=True,
         help="align a judge with a dataset's human grades and save it",
         description="Fit MemAlign on every human grade of DATASET: semantic memory "
         "(guidelines, or rules over static facts for the heuristic judge) and episodic "
         "memory (graded examples), per dimension; save the aligned judge to --out.",
-    )
-    align.add_argument("dataset", metavar="DATASET", help="the dataset folder")
-    align.add_argument(
-        "--model",
-        default="heuristic",
-        help="the judge to align: 'heuristic' (offline, the default) or a "
-        "LangChain model string such as openai:gpt-4o-mini",
-    )
-    align.add_argument(
-        "--k", type=positive_int, default=5, help="episodic neighbours per judgment (default 5)"
     )
     align.add_argument("--no-semantic", action="store_true", help="no semantic memory")
     align.add_argument("--no-episodic", action="store_true", help="no episodic memory")
@@ -73,22 +67,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "with the experts (default all)",
     )
     align.add_argument(
-        "--dimensions",
-        nargs="+",
-        metavar="DIM",
-        help="dimensions to align (default: every graded one)",
-    )
-    align.add_argument(
-        "--embeddings",
-        metavar="SPEC",
-        help="LangChain embeddings 'provider:model' (default: the local hashing embedder)",
-    )
-    align.add_argument(
-        "--reflection-model",
-        metavar="MODEL",
-        help="chat model that distils guidelines (default: the judge's own)",
-    )
-    align.add_argument(
         "--out",
         default=DEFAULT_JUDGE_DIR,
         metavar="JUDGE_DIR",
@@ -97,34 +75,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     align.add_argument(
         "--overwrite", action="store_true", help="replace a judge already saved in --out"
     )
-    add_model_server_arguments(align)
     score = subparsers.add_parser(
         "score",
         help="score notebooks with a saved aligned judge",
         description="Load the judge saved in JUDGE_DIR and score each notebook on each "
         "dimension; unreadable notebooks are reported and the rest scored.",
     )
-    score.add_argument("judge_dir", metavar="JUDGE_DIR", help="a directory `align` wrote")
+    score.add_argument(
+        "judge",
+        metavar="JUDGE",
+        help="the judge: a folder `align` wrote, another saved judge or MLflow model URI, "
+        "'heuristic' or a LangChain model string",
+    )
     score.add_argument(
         "paths", nargs="+", metavar="NOTEBOOK_OR_DIR", help="notebook files or folders of notebooks"
     )
-    score.add_argument(
-        "--dimensions",
-        nargs="+",
-        metavar="DIM",
-        help="dimensions to score (default: every dimension of the judge)",
-    )
+    add_dimensions_argument(score, "every dimension of the judge")
     score.add_argument(
         "--out", metavar="FILE", help="also write the judgments as JSONL ('-' for standard output)"
     )
-    for parser in (align, score):
-        parser.add_argument(
-            "--concurrency",
-            type=positive_int,
-            default=8,
-            help="judgments in flight at once (default 8)",
-        )
-        parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_batch_arguments(score)
+    add_model_server_arguments(score)
     align.set_defaults(func=run_align)
     score.set_defaults(func=run_score)
 
@@ -134,29 +105,22 @@ def run_align(args: argparse.Namespace) -> int:
     from memalign_nb.align import MemAlign
     from memalign_nb.align.persistence import check_target
     from memalign_nb.datasets import load_dataset
-    from memalign_nb.judges.registry import make_judge
 
     check_target(args.out, args.overwrite)  # before paying for any judgment
     dataset = load_dataset(args.dataset)
-    options = model_server_options(args)
     started = time.perf_counter()
     aligned = MemAlign(
         semantic=not args.no_semantic,
         episodic=not args.no_episodic,
-        k=args.k,
-        embeddings=args.embeddings,
-        reflection_model=args.reflection_model,
         episodic_policy=args.policy,
-        dimensions=dimension_list(args.dimensions) or None,
-        concurrency=args.concurrency,
-        progress=not args.no_progress,
-    ).fit(make_judge(args.model, **options), dataset)
+        **memory_options(args),
+    ).fit(judge_from_args(args), dataset)
     root = aligned.save(args.out, overwrite=args.overwrite)
     summary = aligned.summary()
     rows = [[d, s["items"], s["examples"], s["guidelines"]] for d, s in summary.items()]
     totals = [sum(row[i] for row in rows) for i in (1, 2, 3)]
     print(
-        f"aligned {aligned.base_judge.judge_id} ({aligned.engine} engine) on "
+        f"aligned {aligned.base_judge.judge_id} ({aligned.engine.name} engine) on "
         f"{len(dataset.cases)} cases, {len(aligned.grades_)} grades in "
         f"{time.perf_counter() - started:.1f} s"
     )
@@ -167,11 +131,10 @@ def run_align(args: argparse.Namespace) -> int:
 
 def run_score(args: argparse.Namespace) -> int:
     """The ``score`` command."""
-    from memalign_nb.align import load_judge
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.notebooks import read_notebooks
 
-    judge = load_judge(args.judge_dir)
+    judge = judge_from_args(args, args.judge)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:
         check_dimension(dimension, judge.dimensions)
@@ -183,22 +146,9 @@ def run_score(args: argparse.Namespace) -> int:
         cases, dimensions, concurrency=args.concurrency, progress=not args.no_progress
     )
     table_to = sys.stderr if args.out == "-" else sys.stdout
-    with ExitStack() as stack:
-        if args.out:
-            try:
-                out = (
-                    sys.stdout
-                    if args.out == "-"
-                    else stack.enter_context(open(args.out, "w", encoding="utf-8"))
-                )
-            except OSError as exc:
-                print(
-                    f"memalign-nb score: error: cannot write {args.out}: {exc.strerror}",
-                    file=sys.stderr,
-                )
-                return 2
-            for judgment in judgments:
-                out.write(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str) + "\n")
+    if args.out:
+        with ExitStack() as stack:
+            open_output(stack, args.out).writelines(j.to_json_line() for j in judgments)
     print(_score_table(judgments, [c.case_id for c in cases], dimensions), file=table_to)
     failed = [j for j in judgments if not j.ok]
     for judgment in failed[:3]:

@@ -2,14 +2,16 @@
 
 ``memalign-nb grade DATASET --rater NAME`` starts `Voila <https://voila.readthedocs.io>`_
 as a subprocess on ``127.0.0.1`` (a free port unless ``--port``), serving the page
-notebook ``widgets/pages/grade.ipynb``, prints the URL and opens it in a browser (not with
-``--no-browser``). The page builds a :class:`widgets.GradingPanel` from the environment
-variables named below; every grade goes to the feedback store at once. Ctrl-C (or SIGTERM)
-stops Voila and its kernels.
+notebook ``pages/grade.ipynb`` of :mod:`memalign_nb_widgets`, prints the URL and opens it in
+a browser (not with ``--no-browser``). The page builds a
+:class:`memalign_nb_widgets.GradingPanel` from the :class:`~memalign_nb.grading_page.PageSettings`
+this command passes in environment variables; every grade goes to the feedback store at
+once. Ctrl-C (or SIGTERM) stops Voila and its kernels.
 
-The page notebook ships as package data of the ``widgets`` package, the front-end layer.
-:mod:`memalign_nb` never imports ``widgets``, so the notebook is located with
-:func:`importlib.util.find_spec`, which finds a package without running its code.
+The page notebook ships as package data of ``memalign_nb_widgets`` (the repository's
+``widgets/`` folder), the front-end layer. :mod:`memalign_nb` never imports it, so the
+notebook is located with :func:`importlib.util.find_spec`, which finds a package without
+running its code.
 
 The URL carries a random token (``?token=...``): the page can read and write grades, so
 other local users and web pages must not reach it without the link.
@@ -36,55 +38,29 @@ from types import FrameType
 from typing import IO
 
 from memalign_nb.datasets.loader import STORE_FILE
-from memalign_nb.errors import MemAlignError, MissingDependencyError
+from memalign_nb.errors import GradePageError, MissingDependencyError
+from memalign_nb.grading_page import PAGE, WIDGETS_PACKAGE, PageSettings
 
 logger = logging.getLogger(__name__)
-
-ENV_DATASET = "MEMALIGN_NB_DATASET"
-"""Environment variable: the dataset folder the page grades (absolute path)."""
-ENV_RATER = "MEMALIGN_NB_RATER"
-"""Environment variable: the rater's name."""
-ENV_STORE = "MEMALIGN_NB_STORE"
-"""Environment variable: the feedback store file (absolute path)."""
-ENV_JUDGE = "MEMALIGN_NB_JUDGE"
-"""Environment variable: optional judge model string (``heuristic``, ``openai:...``)."""
 
 HOST = "127.0.0.1"
 """Voila listens on loopback only."""
 
 
-
-class GradePageError(MemAlignError):
-    """The grading page could not be served.
-
-    Attributes
-    ----------
-    problem : str
-        What went wrong, in words.
-    log : str
-        The end of Voila's log, when Voila started and then failed.
-    """
-
-    def __init__(self, problem: str, log: str = "") -> None:
-        self.problem = problem
-        self.log = log
-        super().__init__(problem + (f"\nVoila's log ends with:\n{log}" if log else ""))
-
-
 def grade_page() -> Path:
-    """The packaged page notebook ``widgets/pages/grade.ipynb``, found without importing.
+    """The packaged page notebook of ``memalign_nb_widgets``, found without importing it.
 
     Raises
     ------
     MissingDependencyError
-        The ``widgets`` package (with its page) or Voila is not installed.
+        The widgets package (with its page) is not installed.
     """
-    spec = importlib.util.find_spec("widgets")
+    spec = importlib.util.find_spec(WIDGETS_PACKAGE)
     for folder in (spec.submodule_search_locations or []) if spec else []:
-        page = Path(folder) / "pages" / "grade.ipynb"
+        page = Path(folder) / PAGE
         if page.is_file():
             return page
-    raise MissingDependencyError("widgets", "widgets")
+    raise MissingDependencyError(WIDGETS_PACKAGE, "widgets")
 
 
 def free_port(host: str = HOST) -> int:
@@ -184,7 +160,8 @@ def start_grade_server(
     port : int, optional
         Port on 127.0.0.1; a free one by default.
     judge : str, optional
-        A judge model string; the page scores items with it on demand.
+        A judge reference (a name, a model string, a saved judge folder, an MLflow model
+        URI); the page scores items with it on demand.
     timeout : float
         Seconds to wait for Voila to listen.
 
@@ -203,9 +180,11 @@ def start_grade_server(
     folder = Path(dataset).resolve()
     load_dataset(folder)
     if judge:
-        from memalign_nb.judges import make_judge
+        from memalign_nb.integrations.judge_refs import judge_ref_kind, resolve_judge
 
-        make_judge(judge)  # a bad model string fails here, not inside the page
+        resolve_judge(judge)  # a bad reference fails here, not inside the page
+        if judge_ref_kind(judge) == "folder":  # the page runs in another folder
+            judge = str(Path(judge).expanduser().resolve())
     page = grade_page()
     if importlib.util.find_spec("voila") is None:
         raise MissingDependencyError("voila", "widgets")
@@ -214,14 +193,10 @@ def start_grade_server(
     elif not _is_free(port):
         raise GradePageError(f"port {port} on {HOST} is in use; choose another or omit --port")
     token = secrets.token_urlsafe(24)
-    env = {
-        **os.environ,
-        ENV_DATASET: str(folder),
-        ENV_RATER: rater.strip(),
-        ENV_STORE: str(Path(store).resolve() if store else folder / STORE_FILE),
-    }
-    if judge:
-        env[ENV_JUDGE] = judge
+    settings = PageSettings(
+        str(folder), rater.strip(), str(Path(store).resolve() if store else folder / STORE_FILE),
+        judge)
+    env = {**os.environ, **settings.to_environment()}
     # Voila keeps writing to its own copy of the descriptor after this file object closes.
     with tempfile.NamedTemporaryFile(
         "w+", prefix="memalign-nb-voila-", suffix=".log", delete=False
@@ -283,7 +258,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rater", required=True, type=_rater, help="your name, as saved")
     parser.add_argument("--store", help=f"feedback store file (default DATASET/{STORE_FILE})")
     parser.add_argument("--port", type=int, help="port on 127.0.0.1 (default: a free one)")
-    parser.add_argument("--judge", help="judge model to compare with (e.g. heuristic)")
+    parser.add_argument(
+        "--judge",
+        help="judge to compare with: 'heuristic', a model string, a saved judge folder or an "
+        "MLflow model URI",
+    )
     parser.add_argument("--no-browser", action="store_true", help="only print the URL")
     parser.set_defaults(func=run)
 

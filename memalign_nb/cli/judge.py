@@ -16,7 +16,6 @@ to retry only those: the others come from the cache), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
@@ -26,11 +25,11 @@ from contextlib import ExitStack
 from typing import Any
 
 from memalign_nb.cli.options import (
-    add_model_server_arguments,
+    add_judge_command,
     dimension_list,
-    model_server_options,
+    judge_from_args,
+    open_output,
     positive_float,
-    positive_int,
     text_table,
 )
 
@@ -42,46 +41,26 @@ _HEADERS = ("dimension", "judged", "n", "MAE", "signed", "exact", "failed")
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``judge`` command."""
 
-    parser = subparsers.add_parser(
-        "judge",
+    parser = add_judge_command(
+        subparsers, "judge", dimensions="all of the rubrics",
         help="score a dataset's notebooks with a judge and compare with human grades",
         description="Score every notebook of DATASET on each dimension, write the judgments "
         "as JSONL and, where human grades exist, print per dimension: n, MAE, mean signed "
         "error (judge minus human; positive = lenient), exact agreement and failures.",
     )
-    parser.add_argument("dataset", metavar="DATASET", help="the dataset folder")
-    parser.add_argument(
-        "--model",
-        default="heuristic",
-        help="'heuristic' (offline, the default), another judge engine, or a LangChain "
-        "model string such as openai:gpt-4o-mini or ollama:llama3.1",
-    )
-    parser.add_argument(
-        "--dimensions",
-        nargs="+",
-        metavar="DIM",
-        help="dimensions to score (space- or comma-separated); default: all of the rubrics",
-    )
-    parser.add_argument(
-        "--concurrency",
-        type=positive_int,
-        default=8,
-        metavar="N",
-        help="judgments in flight at once (default 8)",
-    )
     parser.add_argument(
         "--timeout",
         type=positive_float,
         metavar="S",
-        default=60.0,
-        help="seconds per LLM request before it is retried (default 60)",
+        help="seconds per LLM request before it is retried (default 60, or the saved "
+        "judge's)",
     )
     parser.add_argument(
         "--max-retries",
         type=int,
         metavar="N",
-        default=3,
-        help="retries of a rate-limited, timed-out or failed request (default 3)",
+        help="retries of a rate-limited, timed-out or failed request (default 3, or the "
+        "saved judge's)",
     )
     parser.add_argument(
         "--include-facts",
@@ -101,8 +80,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         help="rubric file or folder overriding or adding dimensions (repeatable)",
     )
-    add_model_server_arguments(parser)
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_judge)
 
 
@@ -110,37 +87,27 @@ def _judge(args: argparse.Namespace) -> int:
     from memalign_nb.datasets import load_dataset
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.judges.batch import run_batch_with_stats
-    from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
 
     rubrics = load_rubrics(args.rubrics)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
-    options = model_server_options(
-        args, timeout=args.timeout, max_retries=args.max_retries, include_facts=args.include_facts
+    judge = judge_from_args(
+        args,
+        rubrics=rubrics if args.rubrics else None,
+        timeout=args.timeout,
+        max_retries=args.max_retries,
+        include_facts=args.include_facts or None,
     )
-    judge = make_judge(args.model, rubrics=rubrics, **options)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:  # before the output file is opened (and truncated)
         check_dimension(dimension, judge.dimensions)
     report = sys.stderr if args.out == "-" else sys.stdout
     with ExitStack() as stack:
-        try:  # opened before the batch, so an unwritable path fails before any model is paid
-            out = (
-                sys.stdout
-                if args.out == "-"
-                else stack.enter_context(open(args.out, "w", encoding="utf-8"))
-            )
-        except OSError as exc:
-            print(
-                f"memalign-nb judge: error: cannot write {args.out}: {exc.strerror}",
-                file=sys.stderr,
-            )
-            return 2
+        out = open_output(stack, args.out)  # before the batch: no model is paid in vain
         result = run_batch_with_stats(
             judge, dataset.cases, dimensions, args.concurrency, progress=not args.no_progress
         )
-        for judgment in result.judgments:
-            out.write(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str) + "\n")
+        out.writelines(judgment.to_json_line() for judgment in result.judgments)
     print(
         f"judged {len(dataset.cases)} cases x {len(dimensions)} dimensions with "
         f"{judge.judge_id} -> {args.out}",

@@ -1,11 +1,18 @@
-"""Argument types and output helpers shared by the ``memalign-nb`` commands."""
+"""Arguments, argument types and output helpers shared by the ``memalign-nb`` commands.
+
+A flag that several commands take is declared once here (``--model``, ``--dimensions``,
+``--concurrency``, ``--no-progress``, the memory flags, the model-server flags), so it
+reads and behaves the same everywhere.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections.abc import Sequence
-from typing import Any
+from contextlib import ExitStack
+from typing import Any, TextIO
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +45,123 @@ def dimension_list(values: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for name in names if name))
 
 
+def add_judge_command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    judge: str = "the judge",
+    dimensions: str = "every graded one",
+    memory: bool = False,
+) -> argparse.ArgumentParser:
+    """A command that runs a judge over a dataset: its parser, with what they all take.
+
+    ``DATASET``, ``--model``, ``--dimensions``, ``--concurrency``, ``--no-progress``, the
+    model-server flags and, with ``memory``, the MemAlign memory flags; ``judge`` and
+    ``dimensions`` word the help of ``--model`` and the default of ``--dimensions``.
+    """
+    parser = subparsers.add_parser(name, help=help, description=description)
+    parser.add_argument("dataset", metavar="DATASET", help="the dataset folder")
+    add_model_argument(parser, judge)
+    add_dimensions_argument(parser, dimensions)
+    if memory:
+        add_memory_arguments(parser)
+    add_batch_arguments(parser)
+    add_model_server_arguments(parser)
+    return parser
+
+
+def add_model_argument(parser: argparse.ArgumentParser, what: str = "the judge") -> None:
+    """``--model``: which judge, ``heuristic`` (offline) by default."""
+    parser.add_argument(
+        "--model",
+        default="heuristic",
+        help=f"{what}: 'heuristic' (offline, the default), another judge engine, a LangChain "
+        "model string such as openai:gpt-4o-mini or ollama:llama3.1, a saved judge folder "
+        "or an MLflow model URI",
+    )
+
+
+def add_dimensions_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    """``--dimensions``: space- or comma-separated; read them with :func:`dimension_list`."""
+    parser.add_argument(
+        "--dimensions",
+        nargs="+",
+        metavar="DIM",
+        help=f"dimensions (space- or comma-separated); default: {default}",
+    )
+
+
+def add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--concurrency`` and ``--no-progress``: how a batch of judgments runs."""
+    from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
+
+    parser.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"judgments in flight at once (default {DEFAULT_CONCURRENCY})",
+    )
+    add_progress_argument(parser)
+
+
+def add_progress_argument(parser: argparse.ArgumentParser) -> None:
+    """``--no-progress``."""
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def add_memory_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--k``, ``--embeddings``, ``--reflection-model``: how MemAlign builds memories."""
+    parser.add_argument(
+        "--k", type=positive_int, default=5, help="episodic neighbours per judgment (default 5)"
+    )
+    parser.add_argument(
+        "--embeddings",
+        metavar="SPEC",
+        help="LangChain embeddings 'provider:model' for episodic memory "
+        "(default: the local hashing embedder)",
+    )
+    parser.add_argument(
+        "--reflection-model",
+        metavar="MODEL",
+        help="chat model that distils guidelines (default: the judge's own)",
+    )
+
+
+def memory_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments of ``MemAlign`` and ``AlignmentStudy`` from the flags of a
+    :func:`add_judge_command` with ``memory``: neighbours, embedder, reflection model,
+    dimensions, concurrency and progress."""
+    return {
+        "k": args.k,
+        "embeddings": args.embeddings,
+        "reflection_model": args.reflection_model,
+        "dimensions": dimension_list(args.dimensions) or None,
+        "concurrency": args.concurrency,
+        "progress": not args.no_progress,
+    }
+
+
+def open_output(stack: ExitStack, path: str) -> TextIO:
+    """``path`` opened for writing (closed with ``stack``), or standard output for ``-``.
+
+    Raises
+    ------
+    FileProblemError
+        ``path`` cannot be written (checked before any judgment is paid for).
+    """
+    from memalign_nb.errors import FileProblemError
+
+    if path == "-":
+        return sys.stdout
+    try:
+        return stack.enter_context(open(path, "w", encoding="utf-8"))
+    except OSError as exc:
+        raise FileProblemError(path, f"cannot write: {exc.strerror}") from None
+
+
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """An aligned text table: first column left-aligned, the others right-aligned."""
     cells = [list(map(str, headers))] + [[str(v) for v in row] for row in rows]
@@ -51,7 +175,11 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def add_model_server_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--rps``, ``--base-url``, ``--cache-dir``, ``--no-cache``: how an LLM judge calls."""
+    """``--rps``, ``--base-url``, ``--cache-dir``, ``--no-cache``: how an LLM judge calls.
+
+    Each is set on the judge only when given (:func:`judge_from_args`), so a saved judge
+    keeps its own settings otherwise.
+    """
     from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
 
     parser.add_argument(
@@ -64,34 +192,50 @@ def add_model_server_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cache-dir",
-        default=DEFAULT_CACHE_DIR,
         metavar="DIR",
-        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR})",
+        help=f"judgment cache folder (default {DEFAULT_CACHE_DIR}, or the saved judge's)",
     )
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the judgment cache"
     )
 
 
-def model_server_options(args: argparse.Namespace, **llm_only: Any) -> dict[str, Any]:
-    """``make_judge`` options from :func:`add_model_server_arguments`' flags.
+_FLAGS = {
+    "requests_per_second": "--rps",
+    "base_url": "--base-url",
+    "cache_dir": "--cache-dir/--no-cache",
+    "rubrics": "--rubrics",
+    "timeout": "--timeout",
+    "max_retries": "--max-retries",
+    "include_facts": "--include-facts",
+}
+"""Judge parameter -> the flag that sets it, for warnings about flags given in vain."""
 
-    For an LLM model: the request rate, base URL and cache folder, plus ``llm_only``. For
-    any other judge: nothing, with a warning naming the flags that were given in vain
-    (``--rps``, ``--base-url``, and any boolean switch of ``llm_only`` that is on).
+
+def judge_from_args(args: argparse.Namespace, ref: Any = None, **settings: Any) -> Any:
+    """The judge ``--model`` (or ``ref``) names, with the settings given on the command line.
+
+    Any judge reference works (:func:`~memalign_nb.integrations.judge_refs.resolve_judge`:
+    a name, a model string, a saved judge folder, an MLflow model URI). The model-server
+    flags and ``settings`` that were given (not None) go to the judge's ``set_params``
+    where it has that parameter (an LLM judge has them all, the heuristic judge
+    ``rubrics``); a warning names the flags the judge does not take.
     """
-    from memalign_nb.judges.registry import LLM_ENGINE, resolve_engine
+    from memalign_nb.integrations.judge_refs import resolve_judge
 
-    if resolve_engine(args.model) == LLM_ENGINE:
-        return {
-            "requests_per_second": args.rps,
-            "base_url": args.base_url,
-            "cache_dir": None if args.no_cache else args.cache_dir,
-            **llm_only,
-        }
-    given = (("--rps", args.rps), ("--base-url", args.base_url))
-    ignored = [flag for flag, value in given if value]
-    ignored += [f"--{name.replace('_', '-')}" for name, value in llm_only.items() if value is True]
+    judge = resolve_judge(args.model if ref is None else ref)
+    given = {
+        "requests_per_second": args.rps,
+        "base_url": args.base_url,
+        "cache_dir": None if args.no_cache else args.cache_dir,
+        **settings,
+    }
+    given = {name: value for name, value in given.items() if value is not None}
+    if args.no_cache:
+        given["cache_dir"] = None
+    params = judge.get_params(deep=False) if hasattr(judge, "set_params") else {}
+    taken = {name: value for name, value in given.items() if name in params}
+    ignored = sorted({_FLAGS.get(name, name) for name in given.keys() - taken.keys()})
     if ignored:
-        logger.warning("%s ignored: they apply to LLM models only", ", ".join(ignored))
-    return {}
+        logger.warning("%s ignored: %s does not take them", ", ".join(ignored), judge.judge_id)
+    return judge.set_params(**taken) if taken else judge

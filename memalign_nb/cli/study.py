@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from memalign_nb.cli.options import (
-    add_model_server_arguments,
-    dimension_list,
-    model_server_options,
+    add_judge_command,
+    add_progress_argument,
+    judge_from_args,
+    memory_options,
     positive_int,
     text_table,
 )
@@ -50,8 +51,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     from memalign_nb.study import VARIANTS
     from memalign_nb.tracking import DEFAULT_EXPERIMENT
 
-    study = subparsers.add_parser(
-        "study",
+    study = add_judge_command(
+        subparsers, "study", memory=True,
         help="cross-validate a judge against its aligned variants; report, plots, MLflow",
         description="K-fold cross-validation by case: each fold aligns on the other folds' "
         "human feedback only and scores the held-out fold, for the baseline and each "
@@ -65,39 +66,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "defaults (heuristic judge, hashing embeddings), write report and plots to --out "
         "and track to --out/mlflow.db (or MLFLOW_TRACKING_URI).",
     )
-    study.add_argument("dataset", metavar="DATASET", help="the dataset folder")
-    study.add_argument(
-        "--model",
-        default="heuristic",
-        help="'heuristic' (offline, the default) or a LangChain model string such as "
-        "openai:gpt-4o-mini",
-    )
     study.add_argument(
         "--variants",
         nargs="+",
         choices=tuple(VARIANTS),
         default=list(VARIANTS),
         help="variants to compare (default: all four)",
-    )
-    study.add_argument(
-        "--dimensions",
-        nargs="+",
-        metavar="DIM",
-        help="dimensions to study (default: every graded one)",
-    )
-    study.add_argument(
-        "--k", type=positive_int, default=5, help="episodic neighbours per judgment (default 5)"
-    )
-    study.add_argument(
-        "--embeddings",
-        metavar="SPEC",
-        help="LangChain embeddings 'provider:model' for episodic memory "
-        "(default: the local hashing embedder)",
-    )
-    study.add_argument(
-        "--reflection-model",
-        metavar="MODEL",
-        help="chat model that distils guidelines (default: MemAlign's)",
     )
     study.add_argument(
         "--store",
@@ -112,13 +86,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=[],
         help="rubric file or folder adding custom dimensions (repeatable)",
     )
-    study.add_argument(
-        "--concurrency",
-        type=positive_int,
-        default=8,
-        help="judgments in flight at once (default 8)",
-    )
-    add_model_server_arguments(study)
     study.add_argument(
         "--tracking-uri",
         metavar="URI",
@@ -149,7 +116,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             help=f"MLflow experiment (default {DEFAULT_EXPERIMENT})",
         )
         parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
-        parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_progress_argument(demo)
     study.set_defaults(func=run_study)
     demo.set_defaults(func=run_demo)
 
@@ -165,26 +132,19 @@ def run_study(args: argparse.Namespace) -> int:
     """The ``study`` command."""
     from memalign_nb.cli.dataset import stored_grades
     from memalign_nb.datasets import load_dataset
-    from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
     from memalign_nb.study import AlignmentStudy
 
     rubrics = load_rubrics(args.rubrics)
     dataset = load_dataset(args.dataset, rubrics=rubrics)
     dataset = dataset.with_grades(stored_grades(args, rubrics))
-    options = model_server_options(args)
     study = AlignmentStudy(
-        make_judge(args.model, rubrics=rubrics, **options),
+        judge_from_args(args, rubrics=rubrics if args.rubrics else None),
         n_folds=args.folds,
         variants=args.variants,
-        k=args.k,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
-        dimensions=dimension_list(args.dimensions) or None,
-        embeddings=args.embeddings,
-        reflection_model=args.reflection_model,
-        concurrency=args.concurrency,
-        progress=not args.no_progress,
+        **memory_options(args),
     )
     return _run(study, dataset, args, tracking_uri=args.tracking_uri)
 

@@ -12,6 +12,7 @@ A dataset is a folder::
 its file and line; :func:`load_dataset` returns the :class:`Dataset` or raises one
 :class:`DatasetError` listing them all. Notebooks are read as data and never executed.
 Keys beyond the documented ones are ignored, so files may carry extra metadata.
+:func:`sample_path` is the bundled sample dataset, shipped with the package.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib.resources import files
 from os import PathLike
 from pathlib import Path
 
@@ -48,6 +50,21 @@ only; add the store's grades with ``dataset.with_grades(store.grades())``."""
 
 TASK_TYPES: tuple[str, ...] = ("classification", "regression", "forecasting")
 """Valid ``task_type`` values in ``cases.jsonl`` (null or absent means unknown)."""
+
+
+def sample_path() -> Path:
+    """The bundled sample dataset: 50 notebooks, two raters, seed 0.
+
+    Raises
+    ------
+    DatasetError
+        The package was installed without its data files.
+    """
+    path = Path(str(files("memalign_nb.datasets") / "sample"))
+    if not (path / NOTEBOOKS_DIR).is_dir():
+        raise DatasetError([Problem(str(path), None, "the bundled sample is missing; "
+                                    "reinstall memalign-nb with its package data")])
+    return path
 
 
 def load_dataset(

@@ -4,8 +4,11 @@
   (labeling sessions, the Databricks review app) in as grades; judgments and grades out
   as assessments.
 - :func:`as_mlflow_scorer`: any judge as ``mlflow.genai.evaluate`` scorers.
-- :func:`log_judge` / :func:`load_judge_from_mlflow` / :func:`resolve_judge`: a judge as an
-  MLflow pyfunc model, and back.
+- :func:`resolve_judge`: the one way from any judge reference (a name, a model string, a
+  saved judge folder, an MLflow model URI, an object) to a judge (:func:`judge_ref_kind`
+  says which kind a reference is);
+- :func:`log_judge` / :func:`load_judge_from_mlflow`: a judge as an MLflow pyfunc model, and
+  back.
 - :func:`score_with_spark`: score a Spark DataFrame of notebooks, one judge per executor
   process (``pip install 'memalign-nb[spark]'``).
 
@@ -29,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "JudgeModel": "memalign_nb.integrations.mlflow_model",
     "load_judge_from_mlflow": "memalign_nb.integrations.mlflow_model",
     "log_judge": "memalign_nb.integrations.mlflow_model",
+    "judge_ref_kind": "memalign_nb.integrations.judge_refs",
     "resolve_judge": "memalign_nb.integrations.judge_refs",
     "JUDGMENT_COLUMNS": "memalign_nb.integrations.rows",
     "judgments_frame": "memalign_nb.integrations.rows",

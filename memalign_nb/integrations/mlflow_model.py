@@ -1,7 +1,7 @@
 """Log a judge to MLflow as a pyfunc model and load it back: :func:`log_judge`,
 :func:`load_judge_from_mlflow`.
 
-The model's artifact is a judge folder (:mod:`memalign_nb.integrations.judge_refs`): what
+The model's artifact is a judge folder (:mod:`memalign_nb.integrations.judge_folders`): what
 ``AlignedJudge.save(dir)`` writes for an aligned judge (guidelines, graded examples and
 the Chroma episodic store), or a JSON spec for a judge without ``save`` (the heuristic
 judge, an unaligned LLM judge). The model is a :class:`JudgeModel`, so it also predicts:
@@ -23,7 +23,7 @@ import mlflow.pyfunc
 import pandas as pd
 
 from memalign_nb.errors import IntegrationError
-from memalign_nb.integrations.judge_refs import load_judge_dir, save_judge_dir
+from memalign_nb.integrations.judge_folders import load_judge_dir, save_judge_dir
 from memalign_nb.judges.base import Judge
 
 logger = logging.getLogger(__name__)

@@ -161,7 +161,7 @@ def _executor_judge(source: tuple[str, str]) -> Judge:
 
 
 def _load(source: tuple[str, str]) -> Judge:
-    from memalign_nb.integrations.judge_refs import load_judge_dir, resolve_judge
+    from memalign_nb.integrations.judge_refs import resolve_judge
 
     kind, ref = source
     if kind != "archive":
@@ -173,7 +173,7 @@ def _load(source: tuple[str, str]) -> Judge:
     private = Path(tempfile.mkdtemp(prefix="memalign-judge-"))
     shutil.copytree(SparkFiles.get(ref), private, dirs_exist_ok=True)
     atexit.register(shutil.rmtree, private, ignore_errors=True)
-    return load_judge_dir(private)
+    return resolve_judge(private)
 
 
 def _prepare_judge(session: Any, ref: str | os.PathLike[str] | Judge) -> tuple[Judge, tuple]:
@@ -184,24 +184,24 @@ def _prepare_judge(session: Any, ref: str | os.PathLike[str] | Judge) -> tuple[J
     ``make_judge`` string, or on Spark Connect (no ``SparkContext`` to add archives to)
     the MLflow URI or folder path, which must then be reachable from the executors.
     """
-    from memalign_nb.integrations.judge_refs import is_mlflow_uri, load_judge_dir, save_judge_dir
+    from memalign_nb.integrations.judge_folders import save_judge_dir
+    from memalign_nb.integrations.judge_refs import judge_ref_kind, resolve_judge
 
-    if isinstance(ref, Judge):
+    kind = judge_ref_kind(ref)
+    if kind == "new":
+        return resolve_judge(ref), ("ref", str(ref))
+    if kind == "judge":
         folder = save_judge_dir(ref, _driver_tmp() / "judge")
-    elif is_mlflow_uri(ref):
+    elif kind == "mlflow":
         folder = _download(str(ref))
-    elif isinstance(ref, os.PathLike) or Path(str(ref)).expanduser().is_dir():
-        folder = Path(ref).expanduser().resolve()
     else:
-        from memalign_nb.judges import make_judge
-
-        return make_judge(str(ref)), ("ref", str(ref))
-    judge = load_judge_dir(folder)
+        folder = Path(ref).expanduser().resolve()
+    judge = resolve_judge(folder)
     try:
         context = session.sparkContext
     except Exception:  # Spark Connect has no SparkContext
         logger.info("no SparkContext (Spark Connect): executors load %s themselves", ref)
-        return judge, ("ref", str(ref) if is_mlflow_uri(ref) else str(folder))
+        return judge, ("ref", str(ref) if kind == "mlflow" else str(folder))
     alias = f"memalign-judge-{uuid.uuid4().hex[:12]}"
     archive = shutil.make_archive(str(_driver_tmp() / alias), "zip", root_dir=folder)
     context.addArchive(f"{archive}#{alias}")

@@ -1,83 +1,23 @@
-"""The one interface every scorer implements: :class:`Judge` and its :class:`Judgment`.
+"""The one interface every scorer implements: :class:`Judge`, which returns a :class:`Judgment`.
 
 An aligned judge is a judge, so everything that takes a judge takes an aligned one.
 Subclasses implement one hook, :meth:`Judge._score`; the base class owns validation,
-failure recording and batch scoring.
+failure recording and batch scoring (:mod:`memalign_nb.judges.batch`). The record
+:class:`~memalign_nb.judges.judgment.Judgment` lives in its own module and is importable
+from here too.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 from memalign_nb.datasets.model import Case
+from memalign_nb.dimensions import DIMENSIONS, check_dimension
+from memalign_nb.judges.batch import DEFAULT_CONCURRENCY, run_batch
+from memalign_nb.judges.judgment import Judgment
 
-
-@dataclass(frozen=True)
-class Judgment:
-    """A judge's verdict on one (case, dimension).
-
-    Attributes
-    ----------
-    case_id : str
-        The judged case.
-    dimension : str
-        The judged dimension.
-    score : int or None
-        0-3 (0 = not applicable); None exactly when ``error`` is set.
-    rationale : str
-        The judge's reason.
-    judge_id : str
-        Which judge or model produced it (``heuristic``, ``openai:gpt-4o-mini``, ...).
-    prompt_tokens, completion_tokens : int
-        Tokens the model call used (0 for offline judges or cache hits).
-    latency_s : float
-        Wall time of the call in seconds.
-    retrieved_ids : tuple of str
-        Episodic examples an aligned judge retrieved, as ``case_id`` strings.
-    error : str or None
-        Why no score was produced; a failed call is recorded here, never as a score.
-    cached : bool
-        Whether it came from the on-disk judgment cache.
-    metadata : Mapping[str, Any]
-        Judge-specific extras (decisive facts, guideline ids, ...), JSON-serialisable.
-    """
-
-    case_id: str
-    dimension: str
-    score: int | None
-    rationale: str = ""
-    judge_id: str = ""
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    latency_s: float = 0.0
-    retrieved_ids: tuple[str, ...] = ()
-    error: str | None = None
-    cached: bool = False
-    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the judgment carries a score."""
-        return self.error is None and self.score is not None
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (one JSONL row)."""
-        row = dataclasses.asdict(self)
-        row["retrieved_ids"] = list(self.retrieved_ids)
-        row["metadata"] = dict(self.metadata)
-        return row
-
-    @classmethod
-    def from_dict(cls, row: Mapping[str, Any]) -> Judgment:
-        """The inverse of :meth:`to_dict`; unknown keys are ignored."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in row.items() if k in names}
-        values["retrieved_ids"] = tuple(values.get("retrieved_ids", ()))
-        return cls(**values)
+__all__ = ["Judge", "Judgment"]
 
 
 class Judge(ABC):
@@ -95,8 +35,6 @@ class Judge(ABC):
     @property
     def dimensions(self) -> tuple[str, ...]:
         """The dimensions this judge can score."""
-        from memalign_nb.dimensions import DIMENSIONS
-
         return DIMENSIONS
 
     @abstractmethod
@@ -110,8 +48,6 @@ class Judge(ABC):
         does not know. A failure inside the judge (a model call that kept failing, a
         malformed reply) is returned as a :class:`Judgment` with ``error`` set.
         """
-        from memalign_nb.dimensions import check_dimension
-
         check_dimension(dimension, self.dimensions)
         return self._score(case, dimension)
 
@@ -120,7 +56,7 @@ class Judge(ABC):
         cases: Iterable[Case],
         dimensions: Sequence[str] | None = None,
         *,
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = True,
     ) -> list[Judgment]:
         """Score every case on every dimension, in (case, dimension) order.
@@ -135,8 +71,6 @@ class Judge(ABC):
         progress : bool
             Show a tqdm progress bar.
         """
-        from memalign_nb.judges.batch import run_batch
-
         return run_batch(
             self, list(cases), tuple(dimensions or self.dimensions), concurrency, progress
         )

@@ -14,11 +14,15 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import check_dimension
 from memalign_nb.errors import MissingDependencyError, ModelConfigError, UnknownNameError
-from memalign_nb.judges.base import Judge, Judgment
+from memalign_nb.judges.judgment import Judgment
+
+if TYPE_CHECKING:
+    from memalign_nb.judges.base import Judge
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,16 @@
-"""Chat models for LLM judges: built from model strings, with a retry policy.
+"""Chat models: :func:`make_chat_model`, the one factory of every chat model memalign-nb
+calls (an LLM judge's, the reflection model that distils guidelines), with its retries and
+rate limit.
 
-:func:`build_chat_model` turns ``"provider:model"`` into a LangChain chat model through
-LangChain's own ``init_chat_model`` (``databricks:<endpoint>`` through
-``databricks-langchain``), passing ``timeout`` and ``max_retries`` to the classes that have
-them, so the provider client retries rate limits, timeouts and 5xx with its own backoff.
-Models without such a setting get :func:`retry_policy` through ``Runnable.with_retry``;
-:func:`with_retries` also retries responses the client could not decode, which no client
-retries by itself.
+A ``"provider:model"`` string becomes a LangChain chat model through LangChain's own
+``init_chat_model`` (``databricks:<endpoint>`` through ``databricks-langchain``), built
+once. The providers of :data:`PROVIDERS` get ``timeout`` and ``max_retries``, so their
+client retries rate limits, timeouts and 5xx with its own backoff; a model whose class has
+no ``max_retries`` (another provider, an object) gets :func:`retry_policy` through
+``Runnable.with_retry`` instead (:func:`chat_runnables`), which also retries responses the
+client could not decode, which no client retries by itself. A rate limit is a LangChain
+``InMemoryRateLimiter`` (:func:`rate_limiter`) shared by every call of the model.
+
 A missing provider package raises :class:`~memalign_nb.errors.MissingDependencyError`
 naming the ``memalign-nb[extra]`` to install; anything else that stops the model from being
 built (unknown provider, missing API key) raises
@@ -15,9 +19,11 @@ built (unknown provider, missing API key) raises
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from memalign_nb.errors import MissingDependencyError, ModelConfigError
@@ -33,6 +39,16 @@ PROVIDER_EXTRAS: dict[str, tuple[str, str]] = {
 }
 """Provider -> (its LangChain module, the ``memalign-nb[extra]`` that installs it)."""
 
+PROVIDERS: dict[str, str] = {
+    "openai": "ChatOpenAI",
+    "azure_openai": "AzureChatOpenAI",
+    "anthropic": "ChatAnthropic",
+    "ollama": "ChatOllama",
+    "databricks": "ChatDatabricks",
+}
+"""Provider -> its chat model class in the module of :data:`PROVIDER_EXTRAS`: the
+providers whose ``timeout`` and ``max_retries`` settings memalign-nb passes."""
+
 _TRANSIENT_NAMES: dict[str, tuple[str, ...]] = {
     "openai": ("APITimeoutError", "APIConnectionError", "RateLimitError", "InternalServerError"),
     "anthropic": ("APITimeoutError", "APIConnectionError", "RateLimitError", "InternalServerError"),
@@ -40,31 +56,32 @@ _TRANSIENT_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-def build_chat_model(
-    model: str,
+def make_chat_model(
+    model: Any,
     *,
-    temperature: float,
-    timeout: float,
-    max_retries: int,
+    temperature: float = 0.0,
+    timeout: float = 60.0,
+    max_retries: int = 3,
     base_url: str | None = None,
     rate_limiter: Any = None,
-    model_kwargs: dict[str, Any] | None = None,
+    model_kwargs: Mapping[str, Any] | None = None,
 ) -> Any:
-    """A LangChain chat model for ``model``, translating failures to memalign-nb errors.
+    """The chat model ``model`` names, built once with these settings.
 
     Parameters
     ----------
-    model : str
-        ``"provider:model"`` as ``init_chat_model`` reads it, or ``"databricks:<endpoint>"``.
+    model : str or BaseChatModel
+        ``"provider:model"`` as ``init_chat_model`` reads it, or ``"databricks:<endpoint>"``;
+        a chat model object is used as configured (only ``rate_limiter`` applies to it).
     temperature : float
     timeout, max_retries
-        Passed only to model classes that have these settings (see
-        :func:`has_native_retries`).
+        Seconds per request and retries of a transient failure, passed to the classes of
+        :data:`PROVIDERS` (which have these settings).
     base_url : str, optional
         The provider class's ``base_url``.
     rate_limiter : BaseRateLimiter, optional
-        LangChain rate limiter shared by every call of the model.
-    model_kwargs : dict, optional
+        LangChain rate limiter shared by every call of the model (:func:`rate_limiter`).
+    model_kwargs : mapping, optional
         Further keyword arguments of the model class (``api_key``, ``max_tokens``...).
 
     Raises
@@ -72,38 +89,74 @@ def build_chat_model(
     MissingDependencyError
         The provider's LangChain package is not installed.
     ModelConfigError
-        Unknown provider, missing credentials or a rejected option.
+        Not a model string or chat model, an unknown provider, missing credentials or a
+        rejected option.
     """
+    from langchain_core.language_models import BaseChatModel
+
+    if isinstance(model, BaseChatModel):
+        return model if rate_limiter is None else model.model_copy(
+            update={"rate_limiter": rate_limiter})
+    if not isinstance(model, str):
+        raise ModelConfigError(
+            repr(model), "expected a 'provider:model' string or a LangChain BaseChatModel")
     provider, _, name = model.partition(":")
-    required = {"temperature": temperature, **(model_kwargs or {})}
+    kwargs: dict[str, Any] = {"temperature": temperature, **(model_kwargs or {})}
     if base_url is not None:
-        required["base_url"] = base_url
+        kwargs["base_url"] = base_url
     if rate_limiter is not None:
-        required["rate_limiter"] = rate_limiter
+        kwargs["rate_limiter"] = rate_limiter
     try:
+        if provider in PROVIDERS:
+            fields = _field_names(_chat_class(provider))
+            settings = {"timeout": timeout, "max_retries": max_retries}
+            kwargs.update({k: v for k, v in settings.items() if k in fields})
         if provider == "databricks":
-            from databricks_langchain import ChatDatabricks
+            return _chat_class(provider)(model=name, **kwargs)
+        from langchain.chat_models import init_chat_model
 
-            def build(**kwargs: Any) -> Any:
-                return ChatDatabricks(model=name, **kwargs)
-        else:
-            from langchain.chat_models import init_chat_model
-
-            def build(**kwargs: Any) -> Any:
-                return init_chat_model(model, **kwargs)
-
-        # Built once to learn its class: only some classes take timeout and max_retries.
-        probe = build(**required)
-        fields = _field_names(type(probe))
-        optional = {"timeout": timeout, "max_retries": max_retries}
-        supported = {k: v for k, v in optional.items() if k in fields}
-        return build(**required, **supported) if supported else probe
+        return init_chat_model(model, **kwargs)
     except ImportError as exc:
         if provider not in PROVIDER_EXTRAS:
             raise ModelConfigError(model, str(exc)) from exc
         raise MissingDependencyError(*PROVIDER_EXTRAS[provider]) from exc
     except Exception as exc:  # unknown provider, missing API key, bad option
         raise ModelConfigError(model, f"{type(exc).__name__}: {exc}") from exc
+
+
+def rate_limiter(requests_per_second: float | None) -> Any:
+    """A LangChain ``InMemoryRateLimiter`` for ``requests_per_second``; None for no limit."""
+    if not requests_per_second:
+        return None
+    from langchain_core.rate_limiters import InMemoryRateLimiter
+
+    rps = float(requests_per_second)
+    return InMemoryRateLimiter(requests_per_second=rps, check_every_n_seconds=min(0.1, 0.5 / rps))
+
+
+def chat_runnables(
+    chat: Any, schema: Any, *, max_retries: int, wait: float, method: str | None = None
+) -> tuple[Any, Any]:
+    """What to invoke: ``chat`` answering in ``schema`` (None when the model has no
+    structured output, or ``schema`` is None) and ``chat`` answering in text.
+
+    The structured runnable (``include_raw=True``) retries :func:`with_retries`' errors.
+    The plain one does too for a model without its own ``max_retries``; a client with
+    its own retries is left as it is, since an undecodable body fails there as a
+    ``ValueError``, which cannot be told from a bad request.
+    """
+    structured = None
+    if schema is not None:
+        options = {} if method is None else {"method": method}
+        try:
+            structured = chat.with_structured_output(schema, include_raw=True, **options)
+        except NotImplementedError:
+            logger.info("%s has no structured output; reading JSON from text",
+                        type(chat).__name__)
+    plain = chat if has_native_retries(chat) else with_retries(chat, chat, max_retries, wait)
+    if structured is not None:
+        structured = with_retries(structured, chat, max_retries, wait)
+    return structured, plain
 
 
 def has_native_retries(chat: Any) -> bool:
@@ -185,6 +238,12 @@ def retry_policy(
         "stop_after_attempt": max_retries + 1,
         "exponential_jitter_params": backoff,
     }
+
+
+def _chat_class(provider: str) -> type:
+    """The chat model class of a provider of :data:`PROVIDERS` (ImportError if missing)."""
+    module = importlib.import_module(PROVIDER_EXTRAS[provider][0])
+    return getattr(module, PROVIDERS[provider])
 
 
 def _field_names(cls: type) -> set[str]:

@@ -25,6 +25,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from sklearn.base import BaseEstimator
+
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import DIMENSIONS, check_dimension
 from memalign_nb.judges.base import Judge, Judgment
@@ -42,6 +44,9 @@ JUDGE_ID = "heuristic"
 
 CUSTOM_SCORE = 2
 """The score given to a custom dimension, for which the engine has no rules."""
+
+CUSTOM_RULE = "custom.no_rules"
+"""The rule a custom dimension's verdict names."""
 
 FACTS_CACHE_SIZE = 256
 """Notebooks whose facts are kept in memory (the nine dimensions of a notebook, and every
@@ -74,10 +79,11 @@ def _analysis(notebook: Notebook) -> tuple[NotebookFacts, dict[Any, Any]]:
     return facts, memo
 
 
-class HeuristicJudge(Judge):
+class HeuristicJudge(Judge, BaseEstimator):
     """A deterministic, offline judge scoring the static facts of each notebook.
 
-    Parameters follow scikit-learn: ``__init__`` only stores them.
+    A scikit-learn estimator: ``__init__`` only stores the parameters, so ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work.
 
     Parameters
     ----------
@@ -118,13 +124,7 @@ class HeuristicJudge(Judge):
         self.token_budget = token_budget
         self.tracking_expected = tracking_expected
 
-    _PARAMS = ("rubrics", "token_budget", "tracking_expected")
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
-
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # not BaseEstimator's: it would print whole rubrics
         custom = [d for d in self.dimensions if d not in DIMENSIONS]
         extra = f", custom={custom!r}" if custom else ""
         return f"HeuristicJudge(tracking_expected={self.tracking_expected!r}{extra})"
@@ -159,19 +159,22 @@ class HeuristicJudge(Judge):
         rubric = None if self.rubrics is None else self.rubrics.get(dimension)
         return build_section(case.notebook, dimension, rubric=rubric, **options)
 
-    def _score(self, case: Case, dimension: str) -> Judgment:
-        started = time.perf_counter()
-        if dimension in RULES:
-            facts, memo = _analysis(case.notebook)
-            task = read_task(case, facts, self.tracking_expected)
-            verdict = RULES[dimension](Evidence(case.notebook, facts, task, memo))
-            extras = {"task_type": task.task_type, "task_source": task.task_source}
-        else:
-            verdict = Verdict(CUSTOM_SCORE, "custom.no_rules", (
+    def verdict(self, case: Case, dimension: str) -> tuple[Verdict, dict[str, Any]]:
+        """The rules' verdict on ``case`` for ``dimension``, and the task as read
+        (``task_type``, ``task_source``; empty for a custom dimension)."""
+        if dimension not in RULES:
+            return Verdict(CUSTOM_SCORE, CUSTOM_RULE, (
                 f"the heuristic engine has no rules for the custom dimension {dimension!r}, "
                 "so it gives the neutral middle score; align the judge with graded examples "
-                "to score it",), {})
-            extras = {}
+                "to score it",), {}), {}
+        facts, memo = _analysis(case.notebook)
+        task = read_task(case, facts, self.tracking_expected)
+        verdict = RULES[dimension](Evidence(case.notebook, facts, task, memo))
+        return verdict, {"task_type": task.task_type, "task_source": task.task_source}
+
+    def _score(self, case: Case, dimension: str) -> Judgment:
+        started = time.perf_counter()
+        verdict, extras = self.verdict(case, dimension)
         return Judgment(
             case_id=case.case_id,
             dimension=dimension,
@@ -183,6 +186,22 @@ class HeuristicJudge(Judge):
         )
 
 
+def static_finding(case: Case, dimension: str) -> str:
+    """Which verdict of the default heuristic rules ``case``'s section of ``dimension``
+    falls under (``"data_imputation.coarse"``); ``""`` for a dimension without rules.
+
+    A summary of what the notebook's code does for the dimension, whatever judge is being
+    aligned: episodic memory compares sections by it (:mod:`memalign_nb.memory.profile`)
+    and learned rules can name it (:mod:`memalign_nb.memory.rules`).
+    """
+    if dimension not in RULES:
+        return ""
+    return _DEFAULT.verdict(case, dimension)[0].rule
+
+
 def _rationale(verdict: Verdict) -> str:
     """``Score 1 (data_imputation.leakage): reason; reason.``"""
     return f"Score {verdict.score} ({verdict.rule}): {'; '.join(verdict.reasons)}."
+
+
+_DEFAULT = HeuristicJudge()

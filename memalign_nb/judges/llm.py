@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any
 
+from sklearn.base import BaseEstimator
+
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import check_dimension
-from memalign_nb.errors import MalformedReplyError, ModelConfigError
+from memalign_nb.errors import MalformedReplyError
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.judges.cache import DEFAULT_CACHE_DIR, JudgmentCache, cache_key
-from memalign_nb.judges.chat import build_chat_model, has_native_retries, with_retries
+from memalign_nb.judges.chat import chat_runnables, make_chat_model, rate_limiter
 from memalign_nb.judges.parsing import REPLY_SCHEMA, JudgeReply, check_reply, parse_reply
 from memalign_nb.judges.prompts import Prompt, build_prompt, reask_text
 from memalign_nb.rubrics.model import Rubric
@@ -46,11 +48,12 @@ logger = logging.getLogger(__name__)
 _SECRET = re.compile(r"key|secret|password|credential|^(api_|access_)?token$", re.IGNORECASE)
 
 
-class LLMJudge(Judge):
+class LLMJudge(Judge, BaseEstimator):
     """A judge that asks a LangChain chat model to grade each section against its rubric.
 
-    Parameters follow scikit-learn: ``__init__`` only stores them; the chat model is built
-    once, on the first judgment (so a missing key or provider package surfaces there).
+    A scikit-learn estimator: ``__init__`` only stores the parameters, so ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work; the chat model is built once, on the
+    first judgment (so a missing key or provider package surfaces there).
 
     Parameters
     ----------
@@ -133,25 +136,9 @@ class LLMJudge(Judge):
         self._rubric_map: dict[str, Rubric] | None = None
         self._runtime: _Runtime | None = None
 
-    _PARAMS = (
-        "model",
-        "rubrics",
-        "include_facts",
-        "temperature",
-        "max_retries",
-        "timeout",
-        "requests_per_second",
-        "cache_dir",
-        "token_budget",
-        "base_url",
-        "model_kwargs",
-        "structured_output",
-        "retry_wait",
-    )
-
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, as scikit-learn's ``get_params`` (for tracking)."""
-        return {name: getattr(self, name) for name in self._PARAMS}
+    # Not BaseEstimator's views, which list every parameter: model_kwargs may hold credentials.
+    _repr_html_ = None
+    _repr_mimebundle_ = None
 
     def __repr__(self) -> str:
         return f"LLMJudge(model={self.judge_id!r}, cache_dir={self.cache_dir!r})"
@@ -353,56 +340,49 @@ class LLMJudge(Judge):
                 self._runtime = self._build_runtime()
             return self._runtime
 
-    def _build_runtime(self) -> _Runtime:
-        from langchain_core.language_models import BaseChatModel
-        from langchain_core.rate_limiters import InMemoryRateLimiter
+    def chat_settings(self) -> dict[str, Any]:
+        """Keyword arguments of :func:`~memalign_nb.judges.chat.make_chat_model` that build
+        a model as this judge's, sharing its rate limiter (the reflection model of an
+        aligned judge calls the same endpoint)."""
+        return {
+            "temperature": self.temperature,
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "base_url": self.base_url,
+            "rate_limiter": self._get_runtime().limiter,
+            "model_kwargs": dict(self.model_kwargs or {}),
+        }
 
-        limiter = None
-        if self.requests_per_second:
-            rps = float(self.requests_per_second)
-            limiter = InMemoryRateLimiter(
-                requests_per_second=rps, check_every_n_seconds=min(0.1, 0.5 / rps)
-            )
+    def _build_runtime(self) -> _Runtime:
+        limiter = rate_limiter(self.requests_per_second)
         if isinstance(self.model, str):
-            chat = build_chat_model(
+            chat = make_chat_model(
                 self.model,
                 temperature=self.temperature,
                 timeout=self.timeout,
                 max_retries=self.max_retries,
                 base_url=self.base_url,
                 rate_limiter=limiter,
-                model_kwargs=dict(self.model_kwargs or {}),
+                model_kwargs=self.model_kwargs,
             )
-            key_params = {
+            key_params: dict[str, Any] = {
                 "temperature": self.temperature,
                 "base_url": self.base_url,
                 "model_kwargs": _without_secrets(self.model_kwargs or {}),
             }
-        elif isinstance(self.model, BaseChatModel):
-            chat = self.model
-            if limiter is not None:
-                chat = chat.model_copy(update={"rate_limiter": limiter})
-            key_params = {"model": dict(chat._identifying_params)}
         else:
-            raise ModelConfigError(
-                repr(self.model), "expected a 'provider:model' string or a LangChain BaseChatModel"
-            )
+            chat = make_chat_model(self.model, rate_limiter=limiter)
+            key_params = {"model": dict(chat._identifying_params)}
         key_params["structured_output"] = self.structured_output
-        structured = None
-        if self.structured_output is not False:
-            method = {} if self.structured_output is True else {"method": self.structured_output}
-            try:
-                structured = chat.with_structured_output(REPLY_SCHEMA, include_raw=True, **method)
-            except NotImplementedError:
-                logger.info("%s has no structured output; parsing JSON from text", self.judge_id)
-        # Plain calls of a client with its own retries stay as they are: an undecodable body
-        # fails there as a ValueError, which cannot be told from a bad request.
-        plain = chat if has_native_retries(chat) else with_retries(
-            chat, chat, self.max_retries, self.retry_wait)
-        if structured is not None:
-            structured = with_retries(structured, chat, self.max_retries, self.retry_wait)
+        structured, plain = chat_runnables(
+            chat,
+            None if self.structured_output is False else REPLY_SCHEMA,
+            method=None if isinstance(self.structured_output, bool) else self.structured_output,
+            max_retries=self.max_retries,
+            wait=self.retry_wait,
+        )
         cache = None if self.cache_dir is None else JudgmentCache(self.cache_dir)
-        return _Runtime(self.judge_id, key_params, structured, plain, cache)
+        return _Runtime(self.judge_id, key_params, structured, plain, cache, limiter)
 
 
 @dataclass(frozen=True)
@@ -414,6 +394,7 @@ class _Runtime:
     structured: Any
     plain: Any
     cache: JudgmentCache | None
+    limiter: Any
 
 
 @dataclass

@@ -138,7 +138,9 @@ def distill_guidelines(
         for g in existing
         if not isinstance(g, Guideline) or g.dimension == dimension
     ]
-    structured, plain = _runnables(model)
+    from memalign_nb.judges.chat import chat_runnables
+
+    structured, plain = chat_runnables(model, Distillation, max_retries=2, wait=1.0)
     system = _system_text(dimension, rubric_text)
     distilled: list[Guideline] = []
     for start in range(0, len(items), batch_size):
@@ -160,22 +162,6 @@ def distill_guidelines(
     logger.info("distilled %d guidelines for %s from %d items", len(distilled), dimension,
                 len(items))
     return distilled
-
-
-def _runnables(model: Any) -> tuple[Any, Any]:
-    """The structured-output runnable (None when unsupported) and the plain one, retrying
-    transient errors when the model has no retries of its own, and undecodable responses."""
-    from memalign_nb.judges.chat import has_native_retries, with_retries
-
-    try:
-        structured = model.with_structured_output(Distillation, include_raw=True)
-    except NotImplementedError:
-        logger.info("%s has no structured output; reading JSON from text", type(model).__name__)
-        structured = None
-    plain = model if has_native_retries(model) else with_retries(model, model, 2, 1.0)
-    if structured is not None:
-        structured = with_retries(structured, model, 2, 1.0)
-    return structured, plain
 
 
 def _system_text(dimension: str, rubric_text: str) -> str:

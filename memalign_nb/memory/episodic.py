@@ -2,14 +2,15 @@
 
 One entry per graded (case, dimension), with id ``"{dimension}::{case_id}"``: the document is
 the section text (excerpted), the metadata carries the expert's and the judge's scores and
-rationales and the section's static facts. Each dimension has a Chroma collection of its
-own, created with its first example, so a search queries only that collection and needs no
-metadata filter (Chroma's filtered query slows down with everything stored, whatever the
-dimension). Vectors always come from our own embedder
-(:func:`~memalign_nb.memory.embeddings.make_embeddings`) and are handed to Chroma, so
+rationales, the section's static facts and its static finding; the vector is the section's
+:class:`~memalign_nb.memory.profile.Profile` (its code and what the code does for the
+dimension), so retrieval finds precedent rather than look-alikes. Each dimension has a
+Chroma collection of its own, created with its first example, so a search queries only that
+collection and needs no metadata filter (Chroma's filtered query slows down with everything
+stored, whatever the dimension). Vectors always come from our own encoder
+(:class:`~memalign_nb.memory.profile.ProfileEncoder`) and are handed to Chroma, so
 Chroma's default embedding function, which downloads a model, is never called. Telemetry is
-off. With ``path`` the collections persist in that directory (a store written with one
-collection for all dimensions is split up when opened); without, they live in memory
+off. With ``path`` the collections persist in that directory; without, they live in memory
 under a unique prefix, so two in-memory memories (one per cross-validation fold, say)
 never see each other's entries even though Chroma shares one in-process system between
 them.
@@ -28,8 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from memalign_nb.errors import MemoryDataError
-from memalign_nb.memory.embeddings import HashingEmbeddings, make_embeddings
+from memalign_nb.memory.embeddings import HashingEmbeddings
 from memalign_nb.memory.examples import Example, Neighbour, example_id
+from memalign_nb.memory.profile import DIGEST_WEIGHT, Profile, ProfileEncoder
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -48,8 +50,9 @@ class EpisodicMemory:
     Parameters
     ----------
     embeddings : str, Embeddings or None
-        The embedder (see :func:`~memalign_nb.memory.embeddings.make_embeddings`); None is
-        the local :class:`~memalign_nb.memory.embeddings.HashingEmbeddings`.
+        The embedder of the sections' code (see
+        :func:`~memalign_nb.memory.embeddings.make_embeddings`); None is the local
+        :class:`~memalign_nb.memory.embeddings.HashingEmbeddings`.
     path : str or Path, optional
         A directory for persistent collections (created if missing); reopening the same
         directory with the same embedder finds the same examples. None keeps the memory
@@ -59,15 +62,17 @@ class EpisodicMemory:
         ``"{collection_name}-{hash}"`` for a dimension that makes no valid Chroma name);
         an in-memory memory adds a unique suffix to it. A store that holds a collection
         named exactly ``collection_name`` (all dimensions in one, as earlier versions
-        wrote) has its entries moved, vectors as stored, into per-dimension collections
-        when opened.
+        wrote) is refused.
+    digest_weight : float
+        Weight of what the code does against the code itself
+        (:class:`~memalign_nb.memory.profile.ProfileEncoder`).
 
     Raises
     ------
     MemoryDataError
         The directory cannot be opened as a Chroma store, ``collection_name`` is not a
         valid Chroma name, or a collection was built with a different embedder (its
-        vectors would not be comparable).
+        vectors would not be comparable: another embedder or ``digest_weight``).
 
     Examples
     --------
@@ -82,12 +87,15 @@ class EpisodicMemory:
         embeddings: str | Embeddings | None = None,
         path: str | Path | None = None,
         collection_name: str = "episodic",
+        digest_weight: float = DIGEST_WEIGHT,
     ) -> None:
         self.embeddings = embeddings
         self.path = path
         self.collection_name = collection_name
-        self._embedder = make_embeddings(embeddings)
-        self._signature = _embedder_signature(self._embedder)
+        self.digest_weight = digest_weight
+        self.encoder = ProfileEncoder(embeddings, digest_weight)
+        self._signature = (f"{_embedder_signature(self.encoder.embedder)}"
+                           f"+readings(weight={digest_weight:g})")
         self._where = str(path) if path is not None else "in-memory episodic memory"
         self._prefix = collection_name if path is not None else (
             f"{collection_name}-{uuid.uuid4().hex}")
@@ -100,7 +108,7 @@ class EpisodicMemory:
             finalizer.atexit = False
         else:
             try:
-                self._migrate_legacy()
+                self._refuse_legacy()
                 self._refresh()
             except MemoryDataError:
                 raise
@@ -109,7 +117,7 @@ class EpisodicMemory:
 
     def __repr__(self) -> str:
         place = f"path={str(self.path)!r}" if self.path is not None else "in memory"
-        return f"EpisodicMemory({len(self)} examples, {place}, embedder={self._embedder!r})"
+        return f"EpisodicMemory({len(self)} examples, {place}, encoder={self.encoder!r})"
 
     def _connect(self) -> Any:
         """The Chroma client (telemetry off) of the directory, or the in-process one."""
@@ -199,31 +207,14 @@ class EpisodicMemory:
         self._refresh()
         return sorted(self._collections.items())
 
-    def _migrate_legacy(self) -> None:
-        """Move the entries of a one-collection store into per-dimension collections.
-
-        Entries keep their ids, documents, metadata and stored vectors (nothing is embedded
-        again); the old collection is deleted once every entry is in its new place, so an
-        interrupted move is simply redone on the next open.
-        """
-        if self._prefix not in {entry.name for entry in self._client.list_collections()}:
-            return
-        legacy = self._checked(
-            self._client.get_collection(self._prefix, embedding_function=None))
-        ids = legacy.get(include=[])["ids"]
-        batch = self._client.get_max_batch_size()
-        for start in range(0, len(ids), batch):
-            got = legacy.get(ids=ids[start:start + batch],
-                             include=["documents", "metadatas", "embeddings"])
-            dimensions = [(meta or {}).get("dimension") for meta in got["metadatas"]]
-            for id_, dimension in zip(got["ids"], dimensions, strict=True):
-                if not isinstance(dimension, str) or not dimension:
-                    raise MemoryDataError(self._where, f"entry {id_} has no dimension")
-            self._store(dimensions, got["ids"], got["embeddings"], got["documents"],
-                        got["metadatas"])
-        self._client.delete_collection(self._prefix)
-        logger.info("moved %d examples of %s into one collection per dimension",
-                    len(ids), self._where)
+    def _refuse_legacy(self) -> None:
+        """Refuse a store of an earlier version: all dimensions in one collection, vectors
+        of the section text alone (not comparable with section profiles)."""
+        if self._prefix in {entry.name for entry in self._client.list_collections()}:
+            raise MemoryDataError(
+                self._where, f"collection {self._prefix!r} was written by an earlier "
+                "memalign-nb (one collection for every dimension, vectors of the text "
+                "alone): build the memory again, e.g. align the judge again")
 
     def _store(self, dimensions: Sequence[str], ids: Sequence[str], vectors: Sequence[Any],
                docs: Sequence[str], metadatas: Sequence[Mapping[str, Any]]) -> None:
@@ -265,7 +256,7 @@ class EpisodicMemory:
             return
         ids = list(by_id)
         docs = [by_id[i].text for i in ids]
-        vectors = self._embedder.embed_documents(docs)
+        vectors = self.encoder.encode([Profile.of_example(by_id[i]) for i in ids])
         self._store([by_id[i].dimension for i in ids], ids, vectors, docs,
                     [by_id[i].to_metadata() for i in ids])
         logger.debug("stored %d examples in %s", len(ids), self._where)
@@ -291,11 +282,11 @@ class EpisodicMemory:
     def search(
         self,
         dimension: str,
-        text: str,
+        query: Profile | str,
         k: int = 5,
         exclude_case_id: str | None = None,
     ) -> list[Neighbour]:
-        """The ``k`` stored examples of ``dimension`` most similar to ``text``.
+        """The ``k`` stored examples of ``dimension`` whose profiles are most like ``query``.
 
         Only the dimension's own collection is queried, without a metadata filter: one
         extra neighbour is asked for when a case is excluded, and dropped here.
@@ -304,8 +295,9 @@ class EpisodicMemory:
         ----------
         dimension : str
             Only examples of this dimension are candidates.
-        text : str
-            The section text being scored.
+        query : Profile or str
+            The profile of the section being scored; a text is a profile of code alone
+            (no facts, no finding).
         k : int
             How many neighbours at most; fewer when fewer are stored.
         exclude_case_id : str, optional
@@ -322,7 +314,8 @@ class EpisodicMemory:
             return []
         excluded = None if exclude_case_id is None else example_id(dimension, exclude_case_id)
         result = collection.query(
-            query_embeddings=[self._embedder.embed_query(text)],
+            query_embeddings=[self.encoder.encode_one(
+                Profile(query) if isinstance(query, str) else query)],
             n_results=min(stored, k if excluded is None else k + 1),
             include=["documents", "metadatas", "distances"],
         )

@@ -63,6 +63,10 @@ class Example:
     facts : Mapping[str, object]
         The section's static facts (flat, JSON-serialisable), as in
         :attr:`memalign_nb.sections.model.Section.facts`.
+    finding : str
+        The section's static finding: which verdict of the heuristic rules it falls under
+        (``"data_imputation.coarse"``), "" when unknown
+        (:func:`memalign_nb.judges.heuristic.static_finding`).
 
     Raises
     ------
@@ -80,6 +84,7 @@ class Example:
     judge_score: int | None = None
     judge_rationale: str = ""
     facts: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    finding: str = ""
 
     def __post_init__(self) -> None:
         where = f"example {self.dimension}::{self.case_id}"
@@ -89,6 +94,8 @@ class Example:
         object.__setattr__(self, "expert_score", check_score(self.expert_score, where))
         if self.judge_score is not None:
             object.__setattr__(self, "judge_score", check_score(self.judge_score, where))
+        if not isinstance(self.finding, str):
+            raise MemoryDataError(where, f"finding must be a string, got {self.finding!r:.60}")
         if not isinstance(self.facts, Mapping):
             raise MemoryDataError(where, f"facts must be a mapping, got {type(self.facts)}")
         try:
@@ -108,6 +115,7 @@ class Example:
         grade: Grade,
         judgment: Judgment | None = None,
         *,
+        finding: str = "",
         max_chars: int = EXCERPT_CHARS,
     ) -> Example:
         """The example for one human grade of one section.
@@ -121,6 +129,8 @@ class Example:
         judgment : Judgment, optional
             The unaligned judge's verdict on the same item; a failed judgment counts as
             unknown.
+        finding : str
+            The section's static finding.
         max_chars : int
             Longest text kept.
         """
@@ -143,6 +153,7 @@ class Example:
             judge_score=judgment.score if judged else None,
             judge_rationale=judgment.rationale if judged else "",
             facts=dict(section.facts),
+            finding=finding,
         )
 
     def to_metadata(self) -> dict[str, str | int]:
@@ -155,6 +166,7 @@ class Example:
             "judge_score": _NO_SCORE if self.judge_score is None else self.judge_score,
             "judge_rationale": self.judge_rationale,
             "facts": json.dumps(dict(self.facts), sort_keys=True),
+            "finding": self.finding,
         }
 
     @classmethod
@@ -172,6 +184,7 @@ class Example:
                 judge_score=None if judge_score == _NO_SCORE else judge_score,
                 judge_rationale=metadata.get("judge_rationale", ""),
                 facts=facts,
+                finding=metadata.get("finding", ""),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise MemoryDataError(where, f"unreadable entry: {exc}") from None

@@ -2,9 +2,9 @@
 
 A guideline is one general, reusable grading rule for one dimension, with provenance: the
 cases whose expert feedback it came from. Two engines write them: ``llm`` (distilled from
-rationales by a chat model, :mod:`memalign_nb.memory.distill`) and ``rules`` (learned over
-section facts, :mod:`memalign_nb.memory.rules`), whose guidelines also carry a machine
-``condition``.
+rationales by a chat model, :mod:`memalign_nb.memory.distill`) and ``rules`` (corrections
+of the judge learned over section facts, :mod:`memalign_nb.memory.rules`), whose guidelines
+also carry a machine ``condition``.
 
 A set merges guidelines that mean the same: an ``llm`` guideline joins an existing one of the
 same dimension when their embeddings' cosine similarity reaches ``threshold`` and they agree
@@ -66,10 +66,12 @@ class Guideline:
     support : int
         How many cases back it; 0 (the default) means ``len(source_case_ids)``.
     condition : Mapping or None
-        For ``rules`` guidelines, the machine condition: ``{"fact": name, "value": v,
-        "score": s, "n": n, "of": m, "fixes": f}`` -- when the section's fact equals ``v``,
-        experts scored ``s`` in ``n`` of the ``m`` such cases, ``f`` of which the judge had
-        wrong. None for ``llm`` guidelines.
+        For ``rules`` guidelines, the machine condition: ``{"when": [readings], "score": s,
+        "order": i, "n": n, "agree": a, "fixes": f, "breaks": b, "gain": g}`` -- when a
+        section meets every reading (:class:`~memalign_nb.memory.readings.Reading` as a
+        dict), the experts' decision is ``s``: ``a`` of the ``n`` training cases it covered
+        had that reference, and it corrected the judge on ``f`` (see
+        :mod:`memalign_nb.memory.rules`). None for ``llm`` guidelines.
     engine : str
         ``"llm"`` or ``"rules"``.
     id : str
@@ -356,11 +358,11 @@ def require_text(record: object, where: str, names: Iterable[str]) -> None:
 
 
 def _rule_key(guideline: Guideline) -> tuple[Any, ...] | None:
-    """What identifies a rule: its fact, value and predicted score."""
+    """What identifies a rule: its readings and predicted score."""
     condition = guideline.condition or {}
     if not condition:
         return None
-    return (condition.get("fact"), repr(condition.get("value")), condition.get("score"))
+    return (repr(condition.get("when")), condition.get("score"))
 
 
 def _polarity(text: str) -> tuple[frozenset[str], int, frozenset[str]]:

@@ -18,7 +18,7 @@ from memalign_nb.study.plots import (
     mae_chart,
     save_plots,
 )
-from memalign_nb.study.report import StudyPaths, save_study
+from memalign_nb.study.report import StudyPaths, headline_table, save_study
 from memalign_nb.study.result import StudyResult
 from memalign_nb.study.study import VARIANTS, AlignmentStudy
 
@@ -34,6 +34,7 @@ __all__ = [
     "bootstrap_mae",
     "case_folds",
     "confusion_matrices",
+    "headline_table",
     "improvement_forest",
     "leniency_chart",
     "mae_chart",

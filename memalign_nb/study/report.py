@@ -114,9 +114,8 @@ def _write_judgments(result: StudyResult, path: Path) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for variant, judgments in result.judgments.items():
             for judgment in judgments:
-                row = {"variant": variant, "fold": fold_of.get(judgment.case_id),
-                       **judgment.to_dict()}
-                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+                handle.write(judgment.to_json_line(
+                    variant=variant, fold=fold_of.get(judgment.case_id)))
 
 
 def guidelines_markdown(result: StudyResult) -> str:

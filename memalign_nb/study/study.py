@@ -21,11 +21,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.dimensions import check_dimension
 from memalign_nb.errors import MemAlignError, UnknownNameError
 from memalign_nb.judges.base import Judge, Judgment
+from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
 from memalign_nb.study.bootstrap import Interval, absolute_errors, bootstrap_mae
 from memalign_nb.study.folds import case_folds
 from memalign_nb.study.metrics import agreement_metrics, paired_scores
@@ -47,10 +49,11 @@ VERSIONED_PACKAGES: tuple[str, ...] = (
 """Packages whose versions a study records (``StudyResult.environment``)."""
 
 
-class AlignmentStudy:
+class AlignmentStudy(BaseEstimator):
     """Cross-validated comparison of a judge with its MemAlign-aligned variants.
 
-    Parameters follow scikit-learn: stored unchanged, validated in :meth:`fit`.
+    A scikit-learn estimator: parameters are stored unchanged (so ``get_params``,
+    ``set_params`` and ``sklearn.base.clone`` work) and validated in :meth:`fit`.
 
     Parameters
     ----------
@@ -99,7 +102,7 @@ class AlignmentStudy:
         embeddings: Any = None,
         reflection_model: Any = None,
         episodic_policy: str = "all",
-        concurrency: int = 8,
+        concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = True,
     ) -> None:
         self.judge = judge
@@ -116,9 +119,9 @@ class AlignmentStudy:
         self.concurrency = concurrency
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """The constructor parameters, JSON-serialisable (objects as their ids or types)."""
-        params = {name: value for name, value in vars(self).items() if not name.endswith("_")}
+    def _tracked_params(self) -> dict[str, Any]:
+        """The parameters, JSON-serialisable (objects as their ids or types) for the result."""
+        params = self.get_params(deep=False)
         if isinstance(self.judge, Judge):
             params["judge"] = self.judge.judge_id
         for name in ("embeddings", "reflection_model"):
@@ -183,7 +186,7 @@ class AlignmentStudy:
         timings["statistics"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         self.result_ = StudyResult(
-            params={**self.get_params(), "judge": judge.judge_id, "n_cases": len(cases)},
+            params={**self._tracked_params(), "judge": judge.judge_id, "n_cases": len(cases)},
             dimensions=dimensions,
             variants=tuple(self.variants),
             folds=tuple(test for _, test in folds),

@@ -4,27 +4,24 @@ from __future__ import annotations
 
 import json
 import random
-from typing import TYPE_CHECKING
 
 import nbformat
 from nbformat.v4 import new_notebook
 from nbformat.v4.nbjson import BytesEncoder
 from nbformat.v4.rwbase import split_lines, strip_transient
 
-from memalign_nb.datasets import _gen_assemble as assemble
-from memalign_nb.datasets._gen_context import Ctx
-from memalign_nb.datasets._gen_data_steps import (
+from memalign_nb.datasets.generator import assemble
+from memalign_nb.datasets.generator.case_spec import CaseSpec
+from memalign_nb.datasets.generator.context import Ctx
+from memalign_nb.datasets.generator.data_steps import (
     write_eda,
     write_load,
     write_prep_post,
     write_prep_pre,
 )
-from memalign_nb.datasets._gen_model_steps import write_evaluate, write_split, write_train
-from memalign_nb.datasets._gen_narrative import write_intro, write_wrapup
-from memalign_nb.datasets._gen_use_steps import write_track, write_use
-
-if TYPE_CHECKING:
-    from memalign_nb.datasets.generator import CaseSpec
+from memalign_nb.datasets.generator.model_steps import write_evaluate, write_split, write_train
+from memalign_nb.datasets.generator.narrative import write_intro, write_wrapup
+from memalign_nb.datasets.generator.use_steps import write_track, write_use
 
 _KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 _LANGUAGE = {

@@ -12,8 +12,8 @@ import re
 
 from nbformat import NotebookNode
 
-from memalign_nb.datasets import _gen_outputs as out
-from memalign_nb.datasets._gen_context import Ctx, Frag
+from memalign_nb.datasets.generator import outputs as out
+from memalign_nb.datasets.generator.context import Ctx, Frag
 
 _ORDER = ("pandas", "numpy", "matplotlib", "seaborn", "sklearn", "xgboost", "lightgbm",
           "mlflow")

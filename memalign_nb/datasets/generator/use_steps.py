@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from memalign_nb.datasets import _gen_outputs as out
-from memalign_nb.datasets._gen_context import Ctx
-from memalign_nb.datasets._gen_narrative import heading
+from memalign_nb.datasets.generator import outputs as out
+from memalign_nb.datasets.generator.context import Ctx
+from memalign_nb.datasets.generator.narrative import heading
 
 MLFLOW = "import mlflow"
 PD = "import pandas as pd"

@@ -1,15 +1,15 @@
 """Step writers for the data half of a sample notebook: load, explore, impute, features.
 
-Each writer appends fragments to a :class:`~memalign_nb.datasets._gen_context.Ctx`
+Each writer appends fragments to a :class:`~memalign_nb.datasets.generator.context.Ctx`
 according to the practice chosen for its dimension, records the facts the experts'
 rationales quote, and the lines needed to preprocess new data the same way (or not).
 """
 
 from __future__ import annotations
 
-from memalign_nb.datasets import _gen_outputs as out
-from memalign_nb.datasets._gen_context import Ctx
-from memalign_nb.datasets._gen_narrative import heading, say
+from memalign_nb.datasets.generator import outputs as out
+from memalign_nb.datasets.generator.context import Ctx
+from memalign_nb.datasets.generator.narrative import heading, say
 
 PD, NP = "import pandas as pd", "import numpy as np"
 SNS, PLT = "import seaborn as sns", "import matplotlib.pyplot as plt"

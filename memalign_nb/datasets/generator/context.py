@@ -1,7 +1,7 @@
 """The state shared while one sample notebook is written: its style, plan and fragments.
 
 A notebook is written as a list of :class:`Frag` (one future cell each) by the step
-writers in ``_gen_data_steps`` and ``_gen_model_steps``; ``_gen_narrative`` then assembles
+writers in ``data_steps`` and ``model_steps``; ``narrative`` then assembles
 them into cells according to the cell-organization practice. :class:`Style` holds the
 choices that vary between authors but carry no grade (names, idioms, libraries).
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from nbformat import NotebookNode
 
-from memalign_nb.datasets._gen_taskspec import TaskSpec
+from memalign_nb.datasets.generator.task_spec import TaskSpec
 
 STEPS: tuple[str, ...] = (
     "setup", "load", "eda", "impute", "features", "split", "train", "evaluate", "track",

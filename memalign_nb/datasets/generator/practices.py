@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from memalign_nb.datasets._gen_context import Style
-from memalign_nb.datasets._gen_taskspec import TaskSpec
+from memalign_nb.datasets.generator.context import Style
+from memalign_nb.datasets.generator.task_spec import TaskSpec
 
 When = Callable[[TaskSpec, Style, bool, dict], bool]
 

@@ -1,14 +1,14 @@
 """Step writers for the modelling half of a sample notebook: split, train, evaluate.
 
-Tracking and inference live in ``_gen_use_steps``. Each writer follows the practice
+Tracking and inference live in ``use_steps``. Each writer follows the practice
 chosen for its dimension and records the facts the experts' rationales quote.
 """
 
 from __future__ import annotations
 
-from memalign_nb.datasets import _gen_outputs as out
-from memalign_nb.datasets._gen_context import Ctx
-from memalign_nb.datasets._gen_narrative import heading, say
+from memalign_nb.datasets.generator import outputs as out
+from memalign_nb.datasets.generator.context import Ctx
+from memalign_nb.datasets.generator.narrative import heading, say
 
 PD, NP = "import pandas as pd", "import numpy as np"
 SPLIT = "from sklearn.model_selection import train_test_split"

@@ -2,12 +2,12 @@
 
 Several phrasings exist for every piece, so two notebooks on the same task read like two
 authors. Whether the narration survives into the notebook is decided later by the
-cell-organization practice (``_gen_assemble``).
+cell-organization practice (``assemble``).
 """
 
 from __future__ import annotations
 
-from memalign_nb.datasets._gen_context import Ctx
+from memalign_nb.datasets.generator.context import Ctx
 
 _HEADINGS = {
     "setup": ("Setup", "Imports", "Libraries", "Environment"),

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
+from memalign_nb.datasets.generator.case_spec import CaseSpec
 from memalign_nb.dimensions import DIMENSIONS
-
-if TYPE_CHECKING:
-    from memalign_nb.datasets.generator import CaseSpec
 
 
 def render_readme(specs: Sequence[CaseSpec], feedback: Sequence[Mapping], seed: int,

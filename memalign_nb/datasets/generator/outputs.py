@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from nbformat import NotebookNode
 
-from memalign_nb.datasets._gen_taskspec import TaskSpec
+from memalign_nb.datasets.generator.task_spec import TaskSpec
 
 TINY_PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
