@@ -36,6 +36,33 @@ class NotebookError(MemAlignError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class NotebookLimitError(NotebookError):
+    """A notebook is larger than a :class:`~memalign_nb.notebooks.NotebookLimits` bound.
+
+    Attributes
+    ----------
+    path : str
+        The notebook.
+    limit : str
+        The bound exceeded: ``max_bytes``, ``max_cells``, ``max_lines`` or ``max_depth``.
+    value : int
+        What the notebook has.
+    maximum : int
+        The bound.
+    """
+
+    def __init__(self, path: str, limit: str, value: int, maximum: int, what: str) -> None:
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+        option = "--" + limit.replace("_", "-")
+        super().__init__(
+            path,
+            f"too large to judge: {value:,} {what}, over the limit of {maximum:,} (raise it "
+            f"with {option} or NotebookLimits({limit}=...))",
+        )
+
+
 class UnknownNameError(MemAlignError, KeyError):
     """A name (dimension, judge engine, embedder, store) is not registered.
 
