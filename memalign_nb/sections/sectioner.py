@@ -43,7 +43,8 @@ from memalign_nb.errors import UnknownNameError
 from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.events import TRAIN, Event
-from memalign_nb.sections.facts import NotebookFacts, extract_facts
+from memalign_nb.sections.facts import NotebookFacts
+from memalign_nb.sections.facts_cache import notebook_facts
 from memalign_nb.sections.model import Section
 from memalign_nb.sections.organization import render_outline
 from memalign_nb.sections.tokens import count_tokens
@@ -137,8 +138,8 @@ def build_sections(
     Returns
     -------
     dict of str to Section
-        In the order of ``dimensions``. The notebook is parsed and classified once for
-        all of them.
+        In the order of ``dimensions``. The notebook is parsed and classified once, for
+        all of them and for later calls (:mod:`memalign_nb.sections.facts_cache`).
 
     Raises
     ------
@@ -155,7 +156,7 @@ def build_sections(
         _sources(dimension, rubrics.get(dimension), rubrics)
     if token_budget <= 0:
         raise ValueError(f"token_budget must be positive, got {token_budget}")
-    facts = extract_facts(notebook)
+    facts = notebook_facts(notebook)
     return {
         dimension: _section(notebook, facts, dimension, rubrics.get(dimension), token_budget)
         for dimension in dimensions
