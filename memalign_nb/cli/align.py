@@ -29,9 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from memalign_nb.cli.options import (
+    add_dataset_arguments,
+    add_limit_arguments,
     add_model_server_arguments,
     dimension_list,
     model_server_options,
+    notebook_limits,
+    open_dataset,
     positive_int,
     text_table,
 )
@@ -98,6 +102,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--overwrite", action="store_true", help="replace a judge already saved in --out"
     )
     add_model_server_arguments(align)
+    add_dataset_arguments(align)
     score = subparsers.add_parser(
         "score",
         help="score notebooks with a saved aligned judge",
@@ -117,6 +122,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     score.add_argument(
         "--out", metavar="FILE", help="also write the judgments as JSONL ('-' for standard output)"
     )
+    add_limit_arguments(score)
     for parser in (align, score):
         parser.add_argument(
             "--concurrency",
@@ -133,11 +139,10 @@ def run_align(args: argparse.Namespace) -> int:
     """The ``align`` command."""
     from memalign_nb.align import MemAlign
     from memalign_nb.align.persistence import check_target
-    from memalign_nb.datasets import load_dataset
     from memalign_nb.judges.registry import make_judge
 
     check_target(args.out, args.overwrite)  # before paying for any judgment
-    dataset = load_dataset(args.dataset)
+    dataset = open_dataset(args)
     options = model_server_options(args)
     started = time.perf_counter()
     aligned = MemAlign(
@@ -175,7 +180,9 @@ def run_score(args: argparse.Namespace) -> int:
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:
         check_dimension(dimension, judge.dimensions)
-    report = read_notebooks([Path(p) for p in args.paths], progress=not args.no_progress)
+    report = read_notebooks(
+        [Path(p) for p in args.paths], limits=notebook_limits(args), progress=not args.no_progress
+    )
     for failure in report.failures:
         print(f"memalign-nb score: skipped {failure}", file=sys.stderr)
     cases = _cases(report.notebooks)

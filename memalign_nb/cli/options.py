@@ -95,3 +95,80 @@ def model_server_options(args: argparse.Namespace, **llm_only: Any) -> dict[str,
     if ignored:
         logger.warning("%s ignored: they apply to LLM models only", ", ".join(ignored))
     return {}
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-bytes``, ``--max-cells``, ``--max-lines``, ``--max-depth``: one notebook's bounds."""
+    from memalign_nb.notebooks.limits import DEFAULT_LIMITS
+
+    for name, meaning in (
+        ("max_bytes", "bytes of one notebook file"),
+        ("max_cells", "cells of one notebook"),
+        ("max_lines", "source lines of one notebook"),
+        ("max_depth", "JSON nesting depth of one notebook"),
+    ):
+        default = getattr(DEFAULT_LIMITS, name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=positive_int,
+            default=default,
+            metavar="N",
+            help=f"most {meaning}; a larger one is skipped as unreadable (default {default:,})",
+        )
+
+
+def notebook_limits(args: argparse.Namespace) -> Any:
+    """The :class:`~memalign_nb.notebooks.limits.NotebookLimits` of :func:`add_limit_arguments`."""
+    from memalign_nb.notebooks.limits import NotebookLimits
+
+    return NotebookLimits(args.max_bytes, args.max_cells, args.max_lines, args.max_depth)
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The dataset's grades (``--store``, ``--no-store``), ``--strict`` and the limits."""
+    grades = parser.add_mutually_exclusive_group()
+    grades.add_argument(
+        "--store",
+        metavar="FILE",
+        help="feedback store whose grades join feedback.jsonl's (default "
+        "DATASET/feedback.sqlite when it exists)",
+    )
+    grades.add_argument(
+        "--no-store", action="store_true", help="read feedback.jsonl's grades only"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop with exit code 2 when a notebook cannot be read (default: go on with "
+        "the others and list the skipped ones)",
+    )
+    add_limit_arguments(parser)
+
+
+def open_dataset(args: argparse.Namespace, rubrics: Any = None) -> Any:
+    """The dataset of ``args.dataset`` as :func:`add_dataset_arguments` asks.
+
+    The notebooks that could not be read are listed once on standard error; with
+    ``--strict`` they raise :class:`~memalign_nb.errors.DatasetError` instead.
+    """
+    import sys
+
+    from memalign_nb.datasets import load_dataset
+    from memalign_nb.errors import DatasetError, Problem
+
+    store = False if args.no_store else (args.store or True)
+    dataset = load_dataset(
+        args.dataset, rubrics=rubrics, store=store, limits=notebook_limits(args)
+    )
+    if dataset.skipped and args.strict:
+        raise DatasetError(Problem(e.path, None, e.problem) for e in dataset.skipped)
+    if dataset.skipped:
+        print(
+            f"memalign-nb {args.command}: skipped {len(dataset.skipped)} unreadable "
+            f"notebook{'s' if len(dataset.skipped) != 1 else ''} (going on with the other "
+            f"{len(dataset.cases)}; --strict stops instead):",
+            file=sys.stderr,
+        )
+        for error in dataset.skipped:
+            print(f"  {error}", file=sys.stderr)
+    return dataset

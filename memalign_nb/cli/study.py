@@ -29,9 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from memalign_nb.cli.options import (
+    add_dataset_arguments,
     add_model_server_arguments,
     dimension_list,
     model_server_options,
+    open_dataset,
     positive_int,
     text_table,
 )
@@ -100,12 +102,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="chat model that distils guidelines (default: MemAlign's)",
     )
     study.add_argument(
-        "--store",
-        metavar="FILE",
-        help="feedback store whose grades join feedback.jsonl's (default "
-        "DATASET/feedback.sqlite when it exists)",
-    )
-    study.add_argument(
         "--rubrics",
         metavar="PATH",
         action="append",
@@ -119,6 +115,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="judgments in flight at once (default 8)",
     )
     add_model_server_arguments(study)
+    add_dataset_arguments(study)
     study.add_argument(
         "--tracking-uri",
         metavar="URI",
@@ -163,15 +160,12 @@ def _at_least_two(text: str) -> int:
 
 def run_study(args: argparse.Namespace) -> int:
     """The ``study`` command."""
-    from memalign_nb.cli.dataset import stored_grades
-    from memalign_nb.datasets import load_dataset
     from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
     from memalign_nb.study import AlignmentStudy
 
     rubrics = load_rubrics(args.rubrics)
-    dataset = load_dataset(args.dataset, rubrics=rubrics)
-    dataset = dataset.with_grades(stored_grades(args, rubrics))
+    dataset = open_dataset(args, rubrics)
     options = model_server_options(args)
     study = AlignmentStudy(
         make_judge(args.model, rubrics=rubrics, **options),

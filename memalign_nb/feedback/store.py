@@ -202,6 +202,10 @@ class FeedbackStore:
         )
         return [Grade(*row) for row in rows]
 
+    def every_version(self) -> list[Grade]:
+        """Every version of every grade, oldest first (what a history export holds)."""
+        return [Grade(*row) for row in self._query(f"SELECT {_COLUMNS} FROM grades ORDER BY id")]
+
     def raters(self) -> tuple[str, ...]:
         """The raters with at least one current grade, sorted."""
         rows = self._query("SELECT DISTINCT rater FROM grades WHERE current = 1 ORDER BY rater")
@@ -355,9 +359,7 @@ class FeedbackStore:
         return new
 
     def _export(self, history: bool) -> list[Grade]:
-        if not history:
-            return self.grades()
-        return [Grade(*row) for row in self._query(f"SELECT {_COLUMNS} FROM grades ORDER BY id")]
+        return self.every_version() if history else self.grades()
 
 
 def _is_stored(conn: sqlite3.Connection, grade: Grade) -> bool:
