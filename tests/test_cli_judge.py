@@ -203,3 +203,108 @@ def test_default_model_is_the_offline_heuristic(tmp_path: Path, capsys) -> None:
         1,
     )
     assert json.loads(out.read_text().splitlines()[0])["judge_id"].startswith("heuristic")
+
+
+class _Stopping:
+    """Builds a heuristic judge that is interrupted (Ctrl-C) after ``after`` judgments."""
+
+    calls = 0
+
+    def __init__(self, after: int | None) -> None:
+        self.after = after
+
+    def __call__(self, **options: Any):
+        from memalign_nb.judges.heuristic import HeuristicJudge
+
+        after = self.after
+
+        class Stopping(HeuristicJudge):
+            def _score(self, case, dimension):
+                _Stopping.calls += 1
+                if after is not None and _Stopping.calls > after:
+                    raise KeyboardInterrupt
+                return super()._score(case, dimension)
+
+        return Stopping()
+
+
+@pytest.fixture
+def stopping_engine(monkeypatch):
+    from memalign_nb.judges.registry import JUDGE_ENGINES
+
+    def register(after):
+        _Stopping.calls = 0
+        monkeypatch.setitem(JUDGE_ENGINES._factories, "stopping", _Stopping(after))
+
+    return register
+
+
+def test_an_interrupted_run_keeps_the_old_file_saves_what_finished_and_resumes(
+    tmp_path: Path, capsys, stopping_engine
+) -> None:
+    dataset = _dataset(tmp_path / "data")
+    out = tmp_path / "judgments.jsonl"
+    out.write_text("the previous run's judgments\n")
+    stopping_engine(3)
+    code = main(["judge", str(dataset), "--model", "stopping", "--out", str(out),
+                 "--concurrency", "1", "--no-progress", "--dimensions", *DIMS])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert "interrupted; 3 judgments are saved in" in err and "Traceback" not in err
+    assert out.read_text() == "the previous run's judgments\n"  # untouched until complete
+    partial = Path(str(out) + ".partial")
+    assert len(partial.read_text().splitlines()) == 3
+
+    stopping_engine(None)
+    assert main(["judge", str(dataset), "--model", "stopping", "--out", str(out),
+                 "--concurrency", "1", "--no-progress", "--dimensions", *DIMS]) == 0
+    assert _Stopping.calls == 1  # only the fourth item was left to judge
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["case_id"], r["dimension"]) for r in rows] == [
+        (c, d) for c in ("clean", "leaky") for d in DIMS]
+    assert not partial.exists()
+    assert "3 resumed from the last run" in capsys.readouterr().out
+
+
+def test_a_run_that_fails_leaves_the_old_file(tmp_path: Path, capsys, monkeypatch) -> None:
+    from memalign_nb.errors import MissingDependencyError
+    from memalign_nb.judges.heuristic import HeuristicJudge
+
+    dataset = _dataset(tmp_path / "data")
+    out = tmp_path / "judgments.jsonl"
+    out.write_text("old\n")
+
+    def fail(self, case, dimension):
+        raise MissingDependencyError("somepackage", "extra")
+
+    monkeypatch.setattr(HeuristicJudge, "_score", fail)
+    assert main(["judge", str(dataset), "--out", str(out), "--no-progress"]) == 2
+    assert out.read_text() == "old\n"
+
+
+def test_unreadable_notebooks_are_listed_once_and_the_rest_judged(tmp_path: Path, capsys):
+    dataset = _dataset(tmp_path / "data")
+    (dataset / "notebooks" / "broken.ipynb").write_text('{"cells": [], "nbformat": 4}')
+    out = tmp_path / "j.jsonl"
+    assert main(["judge", str(dataset), "--out", str(out), "--no-progress",
+                 "--dimensions", *DIMS]) == 0
+    err = capsys.readouterr().err
+    assert err.count("broken.ipynb") == 1
+    assert "skipped 1 unreadable notebook (going on with the other 2" in err
+    assert len(out.read_text().splitlines()) == 4
+    assert main(["judge", str(dataset), "--out", str(out), "--no-progress", "--strict"]) == 2
+    assert "broken.ipynb: notebook has no cells" in capsys.readouterr().err
+
+
+def test_store_grades_count_in_the_agreement(tmp_path: Path, capsys) -> None:
+    from memalign_nb.feedback import FeedbackStore
+
+    dataset = _dataset(tmp_path / "data")
+    with FeedbackStore(dataset / "feedback.sqlite") as store:
+        store.save(Grade("clean", "model_training", 3, "good cv after all", "cy"))
+    out = str(tmp_path / "j.jsonl")
+    main(["judge", str(dataset), "--out", out, "--no-progress", "--dimensions", *DIMS])
+    with_store = capsys.readouterr().out
+    main(["judge", str(dataset), "--out", out, "--no-progress", "--dimensions", *DIMS,
+          "--no-store"])
+    assert with_store != capsys.readouterr().out

@@ -3,14 +3,20 @@
 ::
 
     memalign-nb judge DATASET [--model M] [--dimensions D ...] [--concurrency N] [--rps R]
-                      [--base-url URL] [--out FILE] [--no-cache]
+                      [--base-url URL] [--out FILE] [--no-cache] [--strict] [--no-store]
 
-Every judgment becomes one JSON line (:meth:`~memalign_nb.judges.base.Judgment.to_dict`).
+Every judgment becomes one JSON line (:meth:`~memalign_nb.judges.base.Judgment.to_dict`),
+saved to ``FILE.partial`` the moment it is made; ``FILE`` is replaced, whole, only when the
+run is complete. A run that fails or is interrupted (Ctrl-C exits with code 130) leaves
+``FILE`` as it was, and running the same command again resumes from ``FILE.partial``.
+Notebooks that cannot be read are listed once and the others judged (``--strict`` stops
+instead).
 Where the dataset has human grades, a table per dimension follows: n (items the experts
 marked applicable that the judge scored), MAE against the raters' median, mean signed error
 (judge minus human; positive = lenient), exact agreement, and failures; then the calls,
 cache hits, tokens and wall time of the run. Exits 1 when any judgment failed (run it again
-to retry only those: the others come from the cache), 0 otherwise.
+to retry only those: the others come from the cache), 0 otherwise; 2 on a bad dataset (or,
+with ``--strict``, an unreadable notebook).
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ from contextlib import ExitStack
 from typing import Any
 
 from memalign_nb.cli.options import (
+    add_dataset_arguments,
     add_model_server_arguments,
     dimension_list,
     model_server_options,
+    open_dataset,
     positive_float,
     positive_int,
     text_table,
@@ -92,7 +100,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         default="judgments.jsonl",
         metavar="FILE",
-        help="JSONL output (default judgments.jsonl; '-' for standard output)",
+        help="JSONL output, replaced only once the run is complete; judgments are saved "
+        "to FILE.partial as they come, and a rerun resumes from it (default "
+        "judgments.jsonl; '-' for standard output)",
     )
     parser.add_argument(
         "--rubrics",
@@ -102,45 +112,63 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="rubric file or folder overriding or adding dimensions (repeatable)",
     )
     add_model_server_arguments(parser)
+    add_dataset_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_judge)
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from memalign_nb.datasets import load_dataset
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.judges.batch import run_batch_with_stats
+    from memalign_nb.judges.journal import JudgmentJournal
     from memalign_nb.judges.registry import make_judge
     from memalign_nb.rubrics import load_rubrics
 
     rubrics = load_rubrics(args.rubrics)
-    dataset = load_dataset(args.dataset, rubrics=rubrics)
+    dataset = open_dataset(args, rubrics)
     options = model_server_options(
         args, timeout=args.timeout, max_retries=args.max_retries, include_facts=args.include_facts
     )
     judge = make_judge(args.model, rubrics=rubrics, **options)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
-    for dimension in dimensions:  # before the output file is opened (and truncated)
+    for dimension in dimensions:  # before any model is paid
         check_dimension(dimension, judge.dimensions)
     report = sys.stderr if args.out == "-" else sys.stdout
     with ExitStack() as stack:
-        try:  # opened before the batch, so an unwritable path fails before any model is paid
-            out = (
-                sys.stdout
-                if args.out == "-"
-                else stack.enter_context(open(args.out, "w", encoding="utf-8"))
+        journal = None
+        if args.out != "-":
+            try:  # opened before the batch, so an unwritable path fails before any model is paid
+                journal = stack.enter_context(JudgmentJournal(args.out))
+            except OSError as exc:
+                print(
+                    f"memalign-nb judge: error: cannot write {args.out}: {exc.strerror or exc}",
+                    file=sys.stderr,
+                )
+                return 2
+        try:
+            result = run_batch_with_stats(
+                judge,
+                dataset.cases,
+                dimensions,
+                args.concurrency,
+                progress=not args.no_progress,
+                done=journal.resumable(judge.judge_id) if journal else None,
+                on_judgment=journal.append if journal else None,
             )
-        except OSError as exc:
+        except KeyboardInterrupt:
+            saved = f"{journal.saved} judgments are saved in {journal.partial}" if journal else (
+                "nothing was written")
             print(
-                f"memalign-nb judge: error: cannot write {args.out}: {exc.strerror}",
+                f"\nmemalign-nb judge: interrupted; {saved}"
+                + ("; run the same command again to resume" if journal else ""),
                 file=sys.stderr,
             )
-            return 2
-        result = run_batch_with_stats(
-            judge, dataset.cases, dimensions, args.concurrency, progress=not args.no_progress
-        )
-        for judgment in result.judgments:
-            out.write(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str) + "\n")
+            return 130
+        if journal is not None:
+            journal.commit(result.judgments)
+        else:
+            for judgment in result.judgments:
+                print(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str))
     print(
         f"judged {len(dataset.cases)} cases x {len(dimensions)} dimensions with "
         f"{judge.judge_id} -> {args.out}",
