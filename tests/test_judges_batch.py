@@ -124,3 +124,21 @@ def test_progress_bar_reports_every_item(capsys) -> None:
 def test_empty_batch() -> None:
     result = run_batch_with_stats(ScriptedJudge({}), [], DIMS, 2, False)
     assert result.judgments == [] and result.stats.judgments == 0
+
+
+def test_done_judgments_are_returned_in_place_and_new_ones_seen_as_made():
+    from memalign_nb.datasets import load_dataset, sample_path
+    from memalign_nb.judges import make_judge
+    from memalign_nb.judges.batch import run_batch_with_stats
+
+    cases = load_dataset(sample_path()).cases[:2]
+    judge = make_judge("heuristic")
+    first = run_batch_with_stats(judge, cases, ["model_use", "model_training"], progress=False)
+    done = {(j.case_id, j.dimension): j for j in first.judgments[:3]}
+    seen = []
+    again = run_batch_with_stats(judge, cases, ["model_use", "model_training"], progress=False,
+                                 done=done, on_judgment=seen.append)
+    assert again.judgments[:3] == first.judgments[:3]
+    assert [(j.case_id, j.dimension) for j in seen] == [
+        (j.case_id, j.dimension) for j in first.judgments[3:]]
+    assert (again.stats.judgments, again.stats.resumed) == (1, 3)
