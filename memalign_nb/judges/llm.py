@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -38,12 +37,11 @@ from memalign_nb.judges.cache import DEFAULT_CACHE_DIR, JudgmentCache, cache_key
 from memalign_nb.judges.chat import build_chat_model, has_native_retries, with_retries
 from memalign_nb.judges.parsing import REPLY_SCHEMA, JudgeReply, check_reply, parse_reply
 from memalign_nb.judges.prompts import Prompt, build_prompt, reask_text
+from memalign_nb.redaction import redact
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.model import Section
 
 logger = logging.getLogger(__name__)
-
-_SECRET = re.compile(r"key|secret|password|credential|^(api_|access_)?token$", re.IGNORECASE)
 
 
 class LLMJudge(Judge):
@@ -376,7 +374,7 @@ class LLMJudge(Judge):
             key_params = {
                 "temperature": self.temperature,
                 "base_url": self.base_url,
-                "model_kwargs": _without_secrets(self.model_kwargs or {}),
+                "model_kwargs": redact(self.model_kwargs or {}, placeholder=None),
             }
         elif isinstance(self.model, BaseChatModel):
             chat = self.model
@@ -424,11 +422,6 @@ class _Exchange:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     problems: list[str] = field(default_factory=list)
-
-
-def _without_secrets(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """``model_kwargs`` for the cache key, without credentials (they do not change replies)."""
-    return {k: v for k, v in kwargs.items() if not _SECRET.search(k)}
 
 
 def _reply_text(message: Any) -> str:
