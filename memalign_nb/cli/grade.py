@@ -12,7 +12,10 @@ The page notebook ships as package data of the ``widgets`` package, the front-en
 :func:`importlib.util.find_spec`, which finds a package without running its code.
 
 The URL carries a random token (``?token=...``): the page can read and write grades, so
-other local users and web pages must not reach it without the link.
+other local users and web pages must not reach it without the link. The token reaches
+Voila through its environment (``JUPYTER_TOKEN``, which Jupyter Server's identity provider
+reads), never its command line: any local user can list command lines with ``ps``, while
+a process's environment is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ ENV_JUDGE = "MEMALIGN_NB_JUDGE"
 
 HOST = "127.0.0.1"
 """Voila listens on loopback only."""
+
+ENV_TOKEN = "JUPYTER_TOKEN"
+"""Environment variable Jupyter Server reads the access token from."""
 
 
 
@@ -103,8 +109,11 @@ def _is_free(port: int) -> bool:
     return True
 
 
-def voila_command(page: str | PathLike[str], port: int, token: str) -> list[str]:
-    """The Voila command line: loopback only, this port only, no browser, token required."""
+def voila_command(page: str | PathLike[str], port: int) -> list[str]:
+    """The Voila command line: loopback only, this port only, no browser, token required.
+
+    The token itself is not on it: Voila reads it from :data:`ENV_TOKEN`.
+    """
     return [
         sys.executable,
         "-m",
@@ -114,7 +123,7 @@ def voila_command(page: str | PathLike[str], port: int, token: str) -> list[str]
         "--Voila.port_retries=0",  # never drift to another port: the URL names this one
         f"--Voila.ip={HOST}",
         "--no-browser",
-        f"--Voila.token={token}",
+        "--Voila.auto_token=True",  # the identity provider takes the token from ENV_TOKEN
         "--theme=light",
     ]
 
@@ -219,6 +228,7 @@ def start_grade_server(
         ENV_DATASET: str(folder),
         ENV_RATER: rater.strip(),
         ENV_STORE: str(Path(store).resolve() if store else folder / STORE_FILE),
+        ENV_TOKEN: token,
     }
     if judge:
         env[ENV_JUDGE] = judge
@@ -227,7 +237,7 @@ def start_grade_server(
         "w+", prefix="memalign-nb-voila-", suffix=".log", delete=False
     ) as log:
         process = subprocess.Popen(
-            voila_command(page, port, token),
+            voila_command(page, port),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
