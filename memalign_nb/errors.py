@@ -74,13 +74,22 @@ class UnknownNameError(MemAlignError, KeyError):
         The name that was asked for.
     known : tuple of str
         The names that would have worked.
+    suggestion : str or None
+        The known name closest to ``name`` (a likely typo of it), if any.
     """
 
     def __init__(self, kind: str, name: str, known: tuple[str, ...] | list[str]) -> None:
+        import difflib
+
         self.kind = kind
         self.name = name
         self.known = tuple(known)
-        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known) or 'none'}")
+        close = difflib.get_close_matches(str(name), self.known, n=1, cutoff=0.75)
+        self.suggestion = close[0] if close else None
+        hint = f" (did you mean {self.suggestion}?)" if self.suggestion else ""
+        super().__init__(
+            f"unknown {kind} {name!r}{hint}; known: {', '.join(self.known) or 'none'}"
+        )
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return self.args[0]
@@ -101,7 +110,15 @@ class InvalidScoreError(MemAlignError, ValueError):
         self.value = value
         self.where = where
         prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}score {value!r} is not an integer from 0 to 3")
+        text = " (it is text: write the number without quotes)" if _numeric_text(value) else ""
+        super().__init__(f"{prefix}score {value!r} is not an integer from 0 to 3{text}")
+
+
+def _numeric_text(value: object) -> bool:
+    try:
+        return isinstance(value, str) and float(value) == float(value)
+    except ValueError:
+        return False
 
 
 class MissingDependencyError(MemAlignError, ImportError):

@@ -132,7 +132,7 @@ def test_judge_writes_jsonl_and_reports_agreement(server, tmp_path: Path, capsys
         "1.000",
         "0",
     ]
-    assert "4 judgments" in output and "4 model calls, 0 cache hits" in output
+    assert "4 judgments" in output and "4 model calls (0 of them retries), 0 cache hits" in output
     assert server.request_count == 4
 
 
@@ -142,7 +142,7 @@ def test_second_run_uses_the_cache_and_no_cache_does_not(server, tmp_path: Path,
     _run(server, dataset, tmp_path, "--out", out)
     capsys.readouterr()
     assert _run(server, dataset, tmp_path, "--out", out) == 0
-    assert "0 model calls, 4 cache hits" in capsys.readouterr().out
+    assert "0 model calls (0 of them retries), 4 cache hits" in capsys.readouterr().out
     assert server.request_count == 4
     _run(server, dataset, tmp_path, "--out", out, "--no-cache")
     assert server.request_count == 8

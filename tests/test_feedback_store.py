@@ -199,8 +199,10 @@ def test_invalid_grade_rejected_and_nothing_written(store, bad, error, words):
 
 def test_custom_dimensions_and_score_normalisation(tmp_path):
     with FeedbackStore(tmp_path / "c.db", dimensions=["fairness"]) as custom:
-        saved = custom.save(grade(dimension="fairness", score="2"))
-        assert saved.score == 2
+        saved = custom.save(grade(dimension="fairness", score=2.0))
+        assert saved.score == 2 and isinstance(saved.score, int)
+        with pytest.raises(InvalidScoreError, match="it is text"):
+            custom.save(grade(dimension="fairness", score="2"))
         with pytest.raises(UnknownNameError):
             custom.save(grade(dimension="data_imputation"))
 

@@ -107,7 +107,7 @@ def test_stats_count_calls_cache_hits_failures_and_tokens() -> None:
     assert (stats.judgments, stats.calls, stats.cache_hits, stats.failures) == (4, 4, 1, 1)
     assert (stats.prompt_tokens, stats.completion_tokens) == (300, 30)
     assert stats.wall_time_s > 0
-    assert "4 model calls, 1 cache hits, 1 failures" in stats.summary()
+    assert "4 model calls (0 of them retries), 1 cache hits, 1 failures" in stats.summary()
 
 
 def test_offline_judges_make_no_model_calls() -> None:

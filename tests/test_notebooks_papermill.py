@@ -227,7 +227,8 @@ def test_04_score_gate_fails_on_low_means_and_unreadable_notebooks(scored, workd
         ("03_study", {"folds": "four"}, "ParameterError",
          ["parameter 'folds': expected an integer, got 'four'"]),
         ("02_align", {"dimensions": ["data_imputaton"]}, "UnknownNameError",
-         ["unknown dimension 'data_imputaton'; known: library_installation"]),
+         ["unknown dimension 'data_imputaton' (did you mean data_imputation?); known: "
+          "library_installation"]),
         ("04_score", {"judge": "no-such/judge"}, "ParameterError",
          ["parameter 'judge': no judge folder there; run 02_align.ipynb first"]),
         ("01_grade", {"demo_grades": "maybe"}, "ParameterError",

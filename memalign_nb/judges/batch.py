@@ -45,8 +45,10 @@ class BatchStats:
     judgments : int
         Items scored (successes and failures).
     calls : int
-        Model invocations made (a re-ask counts as one more; a cache hit and an offline
-        judge make none; transport retries inside a provider client are not seen).
+        Requests sent to models, retries included (a re-ask counts as one more; a cache
+        hit and an offline judge make none).
+    retries : int
+        Of those, the requests that repeated a failed one (rate limits, timeouts, 5xx).
     cache_hits : int
         Judgments served from the on-disk cache.
     failures : int
@@ -62,6 +64,7 @@ class BatchStats:
 
     judgments: int
     calls: int
+    retries: int
     cache_hits: int
     failures: int
     prompt_tokens: int
@@ -79,6 +82,7 @@ class BatchStats:
             resumed=resumed,
             judgments=len(items),
             calls=sum(int(j.metadata.get("model_calls", 0)) for j in items),
+            retries=sum(int(j.metadata.get("retries", 0)) for j in items),
             cache_hits=sum(j.cached for j in items),
             failures=sum(not j.ok for j in items),
             prompt_tokens=sum(j.prompt_tokens for j in items),
@@ -91,7 +95,8 @@ class BatchStats:
         resumed = f" (and {self.resumed} resumed from the last run)" if self.resumed else ""
         return (
             f"{self.judgments} judgments{resumed} in {self.wall_time_s:.1f} s: {self.calls} "
-            f"model calls, {self.cache_hits} cache hits, {self.failures} failures, "
+            f"model calls ({self.retries} of them retries), {self.cache_hits} cache hits, "
+            f"{self.failures} failures, "
             f"{self.prompt_tokens} prompt + {self.completion_tokens} completion tokens"
         )
 

@@ -29,12 +29,21 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
+
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import check_dimension
 from memalign_nb.errors import MalformedReplyError, ModelConfigError
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.judges.cache import DEFAULT_CACHE_DIR, JudgmentCache, cache_key
-from memalign_nb.judges.chat import build_chat_model, has_native_retries, with_retries
+from memalign_nb.judges.chat import (
+    RequestCounter,
+    build_chat_model,
+    endpoint_of,
+    has_native_retries,
+    undecodable_errors,
+    with_retries,
+)
 from memalign_nb.judges.parsing import REPLY_SCHEMA, JudgeReply, check_reply, parse_reply
 from memalign_nb.judges.prompts import Prompt, build_prompt, reask_text
 from memalign_nb.redaction import redact
@@ -302,7 +311,7 @@ class LLMJudge(Judge):
                     error = f"malformed reply after one re-ask: {exchange.problems[-1]}"
                     extras["raw_reply"] = raw_text[:1000]
         except Exception as exc:  # the call failed after the client's retries
-            error = f"model call failed: {type(exc).__name__}: {exc}"
+            error = _failure(runtime.endpoint, exc)
         if exchange.problems:
             extras["reply_problems"] = list(exchange.problems)
         judgment = Judgment(
@@ -316,7 +325,8 @@ class LLMJudge(Judge):
             latency_s=time.perf_counter() - started,
             retrieved_ids=tuple(retrieved_ids),
             error=error,
-            metadata={**extras, "model_calls": exchange.calls},
+            metadata={**extras, "model_calls": exchange.sent,
+                      "retries": exchange.sent - exchange.calls},
         )
         if error:
             logger.warning("%s on %s/%s: %s", self.judge_id, case_id, dimension, error)
@@ -327,9 +337,20 @@ class LLMJudge(Judge):
     def _ask(
         self, runtime: _Runtime, messages: list[Any], exchange: _Exchange
     ) -> tuple[JudgeReply | None, str]:
-        """One model call; returns the valid reply (or None) and the reply as text."""
+        """One model call; returns the valid reply (or None) and the reply as text.
+
+        Every request it takes is counted in ``exchange.sent``, retries included: those of
+        the provider's client (its HTTP requests) or of LangChain (its attempts).
+        """
         exchange.calls += 1
-        result = (runtime.structured or runtime.plain).invoke(messages)
+        attempts = _Attempts()
+        with runtime.requests.counting() as sent:
+            try:
+                result = (runtime.structured or runtime.plain).invoke(
+                    messages, config={"callbacks": [attempts]}
+                )
+            finally:
+                exchange.sent += max(sent(), attempts.count, 1)
         raw = result["raw"] if isinstance(result, dict) else result
         usage = getattr(raw, "usage_metadata", None) or {}
         exchange.prompt_tokens += int(usage.get("input_tokens", 0))
@@ -355,6 +376,7 @@ class LLMJudge(Judge):
         from langchain_core.language_models import BaseChatModel
         from langchain_core.rate_limiters import InMemoryRateLimiter
 
+        requests = RequestCounter()
         limiter = None
         if self.requests_per_second:
             rps = float(self.requests_per_second)
@@ -370,6 +392,7 @@ class LLMJudge(Judge):
                 base_url=self.base_url,
                 rate_limiter=limiter,
                 model_kwargs=dict(self.model_kwargs or {}),
+                requests=requests,
             )
             key_params = {
                 "temperature": self.temperature,
@@ -400,7 +423,8 @@ class LLMJudge(Judge):
         if structured is not None:
             structured = with_retries(structured, chat, self.max_retries, self.retry_wait)
         cache = None if self.cache_dir is None else JudgmentCache(self.cache_dir)
-        return _Runtime(self.judge_id, key_params, structured, plain, cache)
+        return _Runtime(self.judge_id, key_params, structured, plain, cache,
+                        endpoint_of(chat, fallback=self.judge_id), requests)
 
 
 @dataclass(frozen=True)
@@ -412,6 +436,8 @@ class _Runtime:
     structured: Any
     plain: Any
     cache: JudgmentCache | None
+    endpoint: str
+    requests: RequestCounter
 
 
 @dataclass
@@ -419,9 +445,29 @@ class _Exchange:
     """Running totals of the calls behind one judgment."""
 
     calls: int = 0
+    sent: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     problems: list[str] = field(default_factory=list)
+
+
+class _Attempts(BaseCallbackHandler):
+    """Counts the times a chat model is invoked (LangChain's own retries included)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+        self.count += 1
+
+
+def _failure(endpoint: str, exc: Exception) -> str:
+    """Why a model call failed, naming the endpoint (``Connection error.`` alone says little)."""
+    what = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, undecodable_errors()):
+        return (f"model call to {endpoint} failed: the reply is not the JSON the API sends "
+                f"(a proxy or login page answering, or a wrong --base-url?) ({what})")
+    return f"model call to {endpoint} failed: {what}"
 
 
 def _reply_text(message: Any) -> str:
