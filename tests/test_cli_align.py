@@ -139,3 +139,27 @@ def test_score_real_kaggle_notebooks(judge_dir, real_notebook_paths, tmp_path, c
     assert code == (0 if len(read) == len(chosen) and all(r["error"] is None for r in rows)
                     else 1)
     assert "notebooks unreadable" in captured.out
+
+
+def test_score_shows_full_dimension_names_and_marks_the_aligned_ones(dataset_dir, judge_dir,
+                                                                     capsys):
+    nb = sorted((dataset_dir / "notebooks").glob("*.ipynb"))[0]
+    assert main(["score", str(judge_dir), str(nb), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("notebook"))
+    assert "data_imputation*" in header and "model_training*" in header
+    assert "exploratory_data_analysis " in header and "mlflow_logging" in header
+    assert ("* aligned with expert memory: data_imputation, model_training; the others are "
+            "scored by the base judge alone") in out
+
+
+def test_score_leaves_an_old_output_file_when_it_cannot_finish(dataset_dir, judge_dir,
+                                                               tmp_path, capsys):
+    out = tmp_path / "scores.jsonl"
+    out.write_text("old\n")
+    assert main(["score", str(judge_dir), str(tmp_path / "none.ipynb"), "--out", str(out),
+                 "--dimensions", "vibes"]) == 2
+    assert out.read_text() == "old\n"
+    assert main(["score", str(judge_dir), str(tmp_path), "--out",
+                 str(tmp_path / "missing" / "deeper" / "x.jsonl")]) == 2
+    assert "is not a writable folder" in capsys.readouterr().err

@@ -20,12 +20,15 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def test_llm_model_gets_the_server_options():
-    args = parse("--model", "openai:gpt-4o-mini", "--rps", "2", "--base-url", "http://127.0.0.1:9")
-    assert model_server_options(args, timeout=5.0) == {
+    args = parse("--model", "openai:gpt-4o-mini", "--rps", "2", "--base-url", "http://127.0.0.1:9",
+                 "--timeout", "5", "--max-retries", "1")
+    assert model_server_options(args, include_facts=True) == {
         "requests_per_second": 2.0,
         "base_url": "http://127.0.0.1:9",
         "cache_dir": ".memalign-cache",
         "timeout": 5.0,
+        "max_retries": 1,
+        "include_facts": True,
     }
     assert model_server_options(parse("--model", "openai:x", "--no-cache"))["cache_dir"] is None
 

@@ -12,8 +12,10 @@ examples stored and the guidelines learned. ``score`` loads a saved judge and sc
 notebooks (files, or folders of ``*.ipynb``); a notebook that cannot be read is reported
 and the others are scored. Its table shows one row per notebook and one column per
 dimension (``-`` for a failed judgment); ``--out`` also writes every judgment as a JSON
-line. Both exit 2 on a bad dataset or judge directory; ``score`` exits 1 when a notebook
-could not be read or a judgment failed, 0 otherwise.
+line. Its table shows every dimension by its full name and marks with ``*`` the ones the
+judge was aligned on (the others are the base judge's scores). Both exit 2 on a bad dataset
+or judge directory; ``score`` exits 1 when a notebook could not be read or a judgment
+failed, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -21,10 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +175,7 @@ def run_align(args: argparse.Namespace) -> int:
 def run_score(args: argparse.Namespace) -> int:
     """The ``score`` command."""
     from memalign_nb.align import load_judge
+    from memalign_nb.atomic import atomic_write
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.notebooks import read_notebooks
 
@@ -180,6 +183,11 @@ def run_score(args: argparse.Namespace) -> int:
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:
         check_dimension(dimension, judge.dimensions)
+    folder = Path(args.out or ".").absolute().parent
+    if args.out not in (None, "-") and not (folder.is_dir() and os.access(folder, os.W_OK)):
+        print(f"memalign-nb score: error: cannot write {args.out}: {folder} is not a "
+              "writable folder", file=sys.stderr)  # said before any judgment is paid for
+        return 2
     report = read_notebooks(
         [Path(p) for p in args.paths], limits=notebook_limits(args), progress=not args.no_progress
     )
@@ -190,23 +198,21 @@ def run_score(args: argparse.Namespace) -> int:
         cases, dimensions, concurrency=args.concurrency, progress=not args.no_progress
     )
     table_to = sys.stderr if args.out == "-" else sys.stdout
-    with ExitStack() as stack:
-        if args.out:
-            try:
-                out = (
-                    sys.stdout
-                    if args.out == "-"
-                    else stack.enter_context(open(args.out, "w", encoding="utf-8"))
-                )
-            except OSError as exc:
-                print(
-                    f"memalign-nb score: error: cannot write {args.out}: {exc.strerror}",
-                    file=sys.stderr,
-                )
-                return 2
-            for judgment in judgments:
-                out.write(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str) + "\n")
-    print(_score_table(judgments, [c.case_id for c in cases], dimensions), file=table_to)
+    if args.out == "-":
+        for judgment in judgments:
+            print(json.dumps(judgment.to_dict(), ensure_ascii=False, default=str))
+    elif args.out:
+        lines = "".join(json.dumps(j.to_dict(), ensure_ascii=False, default=str) + "\n"
+                        for j in judgments)
+        try:  # replaced whole, and only now: a failed run leaves the old file
+            atomic_write(args.out, lambda handle: handle.write(lines))
+        except OSError as exc:
+            print(f"memalign-nb score: error: cannot write {args.out}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
+    aligned = set(getattr(judge, "aligned_dimensions", ()))
+    print(_score_table(judgments, [c.case_id for c in cases], dimensions, aligned),
+          file=table_to)
     failed = [j for j in judgments if not j.ok]
     for judgment in failed[:3]:
         print(f"failed: {judgment.case_id}/{judgment.dimension}: {judgment.error}", file=sys.stderr)
@@ -233,14 +239,15 @@ def _cases(notebooks: Sequence[Any]) -> list[Any]:
 
 
 def _score_table(
-    judgments: Sequence[Any], case_ids: Sequence[str], dimensions: Sequence[str]
+    judgments: Sequence[Any], case_ids: Sequence[str], dimensions: Sequence[str],
+    aligned: set[str],
 ) -> str:
-
+    """One row per notebook, one column per dimension (full names; ``*`` = aligned)."""
     scores = {(j.case_id, j.dimension): j.score if j.ok else "-" for j in judgments}
     rows = [[case_id, *(scores.get((case_id, d), "-") for d in dimensions)] for case_id in case_ids]
-    return text_table(("notebook", *(_short(d) for d in dimensions)), rows)
-
-
-def _short(dimension: str) -> str:
-    """A column header: ``data_imputation`` -> ``data_imp``."""
-    return dimension if len(dimension) <= 10 else dimension[:8]
+    headers = ("notebook", *(f"{d}*" if d in aligned else d for d in dimensions))
+    shown = [d for d in dimensions if d in aligned]
+    legend = (f"* aligned with expert memory: {', '.join(shown)}; the others are scored by "
+              "the base judge alone" if shown else "no dimension shown is aligned: every score "
+              "is the base judge's alone")
+    return text_table(headers, rows) + "\n" + legend

@@ -37,7 +37,6 @@ from memalign_nb.cli.options import (
     dimension_list,
     model_server_options,
     open_dataset,
-    positive_float,
     positive_int,
     text_table,
 )
@@ -78,20 +77,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="judgments in flight at once (default 8)",
     )
     parser.add_argument(
-        "--timeout",
-        type=positive_float,
-        metavar="S",
-        default=60.0,
-        help="seconds per LLM request before it is retried (default 60)",
-    )
-    parser.add_argument(
-        "--max-retries",
-        type=int,
-        metavar="N",
-        default=3,
-        help="retries of a rate-limited, timed-out or failed request (default 3)",
-    )
-    parser.add_argument(
         "--include-facts",
         action="store_true",
         help="show the LLM the sectioner's static-analysis facts as hints",
@@ -126,9 +111,7 @@ def _judge(args: argparse.Namespace) -> int:
 
     rubrics = load_rubrics(args.rubrics)
     dataset = open_dataset(args, rubrics)
-    options = model_server_options(
-        args, timeout=args.timeout, max_retries=args.max_retries, include_facts=args.include_facts
-    )
+    options = model_server_options(args, include_facts=args.include_facts)
     judge = make_judge(args.model, rubrics=rubrics, **options)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:  # before any model is paid

@@ -21,6 +21,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def share(text: str) -> float:
+    """An argparse type: a share from 0 to 1 (``0.05``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """An argparse type: a number greater than 0."""
     try:
@@ -51,9 +62,24 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def add_model_server_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--rps``, ``--base-url``, ``--cache-dir``, ``--no-cache``: how an LLM judge calls."""
+    """``--timeout``, ``--max-retries``, ``--rps``, ``--base-url``, ``--cache-dir``,
+    ``--no-cache``: how an LLM judge calls."""
     from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
 
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="S",
+        default=60.0,
+        help="seconds per LLM request before it is retried (default 60)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        metavar="N",
+        default=3,
+        help="retries of a rate-limited, timed-out or failed request (default 3)",
+    )
     parser.add_argument(
         "--rps", type=positive_float, metavar="R", help="LLM requests per second at most"
     )
@@ -76,14 +102,17 @@ def add_model_server_arguments(parser: argparse.ArgumentParser) -> None:
 def model_server_options(args: argparse.Namespace, **llm_only: Any) -> dict[str, Any]:
     """``make_judge`` options from :func:`add_model_server_arguments`' flags.
 
-    For an LLM model: the request rate, base URL and cache folder, plus ``llm_only``. For
-    any other judge: nothing, with a warning naming the flags that were given in vain
-    (``--rps``, ``--base-url``, and any boolean switch of ``llm_only`` that is on).
+    For an LLM model: the timeout, retries, request rate, base URL and cache folder, plus
+    ``llm_only``. For any other judge: nothing, with a warning naming the flags that were
+    given in vain (``--rps``, ``--base-url``, and any boolean switch of ``llm_only`` that
+    is on).
     """
     from memalign_nb.judges.registry import LLM_ENGINE, resolve_engine
 
     if resolve_engine(args.model) == LLM_ENGINE:
         return {
+            "timeout": args.timeout,
+            "max_retries": args.max_retries,
             "requests_per_second": args.rps,
             "base_url": args.base_url,
             "cache_dir": None if args.no_cache else args.cache_dir,
