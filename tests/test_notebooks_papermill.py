@@ -146,6 +146,9 @@ def test_02_align_saves_and_logs_the_judge(aligned, workdir, sample):
     from memalign_nb.align import load_judge
 
     assert_ran_clean(aligned)
+    printed = "".join(o.text for c in aligned.cells for o in c.get("outputs", [])
+                      if o.output_type == "stream")
+    assert "INFO mlflow" not in printed and "CloudPickle" not in printed
     judge_dir = workdir / "memalign-output" / "judge"
     config = json.loads((judge_dir / "config.json").read_text(encoding="utf-8"))
     assert config  # written by AlignedJudge.save
