@@ -248,10 +248,14 @@ def _section(notebook: Notebook, facts: NotebookFacts, dimension: str, rubric: R
         merged.update(facts.for_dimension(source))
     full_markdown = sources == (ALL_CELLS,)
     blocks = _blocks(notebook, facts, shown, full_markdown=full_markdown)
-    text = _render(dimension, notebook, blocks, [], budget)
-    tokens = count_tokens(text)
+    title_tokens = count_tokens(_title(dimension, notebook, blocks))
+    available = budget - title_tokens
+    # The blocks' counts are cached across dimensions; the whole text is counted only when
+    # they say it may fit (a huge cell is not re-counted whole for every dimension).
+    parts = title_tokens + sum(_tokens(b.render()) + _JOIN_TOKENS for b in blocks)
+    text = "" if parts > 2 * budget else _render(dimension, notebook, blocks, [], budget)
+    tokens = count_tokens(text) if text else parts
     trimmed: list[str] = []
-    available = budget - count_tokens(_title(dimension, notebook, blocks))
     while tokens > budget and available > 0:
         # Token counts of the parts only roughly add up to the whole's: check, go again.
         blocks = _blocks(notebook, facts, shown, full_markdown=full_markdown)
@@ -259,6 +263,9 @@ def _section(notebook: Notebook, facts: NotebookFacts, dimension: str, rubric: R
         text = _render(dimension, notebook, blocks, trimmed, budget)
         tokens = count_tokens(text)
         available -= max(tokens - budget, 0)
+    if not text:  # a budget smaller than the title: nothing could be trimmed to fit
+        text = _render(dimension, notebook, blocks, trimmed, budget)
+        tokens = count_tokens(text)
     indices = tuple(b.cell.index for b in blocks)
     return Section(dimension, notebook.path, indices, text, tokens, merged, tuple(trimmed))
 
