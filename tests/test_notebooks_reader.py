@@ -347,8 +347,8 @@ def test_a_cell_of_100k_lines_is_refused_by_the_line_limit_before_nbformat_reads
     with pytest.raises(NotebookLimitError) as info:
         reads_notebook(make_fixtures.big_cell(), path="big.ipynb")
     error = info.value
-    assert (error.path, error.limit, error.maximum) == ("big.ipynb", "max_lines", 30_000)
-    assert error.value > 30_000
+    assert (error.path, error.limit, error.maximum) == ("big.ipynb", "max_lines", 10_000)
+    assert error.value > 10_000
     assert "--max-lines" in str(error)
 
 

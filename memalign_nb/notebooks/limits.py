@@ -35,7 +35,8 @@ class NotebookLimits:
     max_cells : int
         Cells of every type; 2,000 by default.
     max_lines : int
-        Source lines over all cells; 30,000 by default.
+        Source lines over all cells; 10,000 by default (the cost per line depends on the
+        code: 10,000 lines of dense assignments take about 4 s to analyse).
     max_depth : int
         Nesting depth of the JSON; 100 by default (notebooks nest about 10 deep; nbformat
         itself fails near 500).
@@ -43,7 +44,7 @@ class NotebookLimits:
 
     max_bytes: int = 50 * 1024 * 1024
     max_cells: int = 2_000
-    max_lines: int = 30_000
+    max_lines: int = 10_000
     max_depth: int = 100
 
     def __post_init__(self) -> None:
