@@ -308,3 +308,19 @@ def test_store_grades_count_in_the_agreement(tmp_path: Path, capsys) -> None:
     main(["judge", str(dataset), "--out", out, "--no-progress", "--dimensions", *DIMS,
           "--no-store"])
     assert with_store != capsys.readouterr().out
+
+
+def test_schema_problems_are_one_warning_line_for_the_batch(tmp_path: Path, capsys) -> None:
+    dataset = _dataset(tmp_path / "data")
+    for path in (dataset / "notebooks").glob("*.ipynb"):
+        doc = json.loads(path.read_text())
+        doc["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "x",
+                             "execution_count": 3})
+        path.write_text(json.dumps(doc))
+    assert main(["judge", str(dataset), "--out", str(tmp_path / "j.jsonl"), "--no-progress",
+                 "--dimensions", *DIMS]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["memalign-nb: warning: 2 of 2 notebooks read despite nbformat schema "
+                   "problems (the most common, in 2: cell N: Additional properties are not "
+                   "allowed ('execution_count' was unexpected)); details with -v (INFO "
+                   "logging)"]
