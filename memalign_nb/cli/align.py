@@ -144,8 +144,8 @@ def run_align(args: argparse.Namespace) -> int:
     from memalign_nb.judges.registry import make_judge
 
     check_target(args.out, args.overwrite)  # before paying for any judgment
+    judge = make_judge(args.model, **model_server_options(args))
     dataset = open_dataset(args)
-    options = model_server_options(args)
     started = time.perf_counter()
     aligned = MemAlign(
         semantic=not args.no_semantic,
@@ -157,7 +157,7 @@ def run_align(args: argparse.Namespace) -> int:
         dimensions=dimension_list(args.dimensions) or None,
         concurrency=args.concurrency,
         progress=not args.no_progress,
-    ).fit(make_judge(args.model, **options), dataset)
+    ).fit(judge, dataset)
     root = aligned.save(args.out, overwrite=args.overwrite)
     summary = aligned.summary()
     rows = [[d, s["items"], s["examples"], s["guidelines"]] for d, s in summary.items()]

@@ -110,12 +110,12 @@ def _judge(args: argparse.Namespace) -> int:
     from memalign_nb.rubrics import load_rubrics
 
     rubrics = load_rubrics(args.rubrics)
-    dataset = open_dataset(args, rubrics)
     options = model_server_options(args, include_facts=args.include_facts)
     judge = make_judge(args.model, rubrics=rubrics, **options)
     dimensions = dimension_list(args.dimensions) or judge.dimensions
-    for dimension in dimensions:  # before any model is paid
+    for dimension in dimensions:  # before the dataset is read or any model paid
         check_dimension(dimension, judge.dimensions)
+    dataset = open_dataset(args, rubrics)
     report = sys.stderr if args.out == "-" else sys.stdout
     with ExitStack() as stack:
         journal = None

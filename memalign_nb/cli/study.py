@@ -180,10 +180,10 @@ def run_study(args: argparse.Namespace) -> int:
     from memalign_nb.study import AlignmentStudy
 
     rubrics = load_rubrics(args.rubrics)
+    judge = make_judge(args.model, rubrics=rubrics, **model_server_options(args))
     dataset = open_dataset(args, rubrics)
-    options = model_server_options(args)
     study = AlignmentStudy(
-        make_judge(args.model, rubrics=rubrics, **options),
+        judge,
         n_folds=args.folds,
         variants=args.variants,
         k=args.k,
