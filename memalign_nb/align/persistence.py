@@ -325,10 +325,10 @@ def judge_spec(judge: Judge) -> dict[str, Any]:
         return {**spec, "rebuildable": False, "reason": "the judge has no get_params()"}
     options = dict(getter())
     model = options.pop("model", judge.judge_id)
-    if isinstance(options.get("model_kwargs"), Mapping):
-        from memalign_nb.judges.llm import _without_secrets  # the LLM judge's own rule
+    if isinstance(options.get("model_kwargs"), Mapping):  # secrets at any depth: dropped
+        from memalign_nb.redaction import redact
 
-        options["model_kwargs"] = _without_secrets(options["model_kwargs"]) or None
+        options["model_kwargs"] = redact(options["model_kwargs"], placeholder=None) or None
     if isinstance(options.get("rubrics"), Mapping):
         options["rubrics"] = [dataclasses.asdict(r) for r in options["rubrics"].values()]
     if options.get("cache_dir") is not None:

@@ -169,7 +169,8 @@ def thresholds(facts: Iterable[Mapping[str, Any]], quantiles: Iterable[float] = 
         ordered = sorted(seen)
         for cut in sorted({float(np.quantile(ordered, q)) for q in quantiles}):
             if cut < ordered[-1]:
-                found += [Reading(fact, "at_most", cut), Reading(fact, "above", cut)]
+                value = int(cut) if cut.is_integer() else round(cut, 6)  # as words print it
+                found += [Reading(fact, "at_most", value), Reading(fact, "above", value)]
     return found
 
 
