@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from memalign_nb.align import FORMAT_VERSION, AlignedJudge, MemAlign, load_judge
-from memalign_nb.align.persistence import judge_spec
 from memalign_nb.datasets import Dataset, generate_dataset, load_dataset
 from memalign_nb.errors import JudgeDirError
 from memalign_nb.judges.heuristic import HeuristicJudge
 from memalign_nb.judges.llm import LLMJudge
 from memalign_nb.judges.scripted import ScriptedJudge
+from memalign_nb.judges.spec import judge_spec
 from memalign_nb.memory.embeddings import HashingEmbeddings
 
 DIMS = ("data_imputation", "model_training")
