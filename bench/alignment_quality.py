@@ -46,7 +46,7 @@ POOLED = "pooled"
 
 FIGURES = tuple(
     f"quality.{name}.{figure}" for name in DATASETS for figure in (
-        "cases", "pooled.baseline", "pooled.aligned", "pooled.always2",
+        "cases", "pooled.baseline", "pooled.aligned", "pooled.always2", "pooled.ratio",
         "pooled.improvement", "pooled.improvement_low", "pooled.improvement_high",
         "neighbour_ratio", "high_baseline_ratio", "significantly_worse",
         "dimensions_beating_always2",
@@ -149,7 +149,10 @@ def measure(name: str, quick: bool) -> tuple[Figures, list[list[str]]]:
                      f"{always2:.3f}", "" if noise is None else f"{noise:.3f}",
                      "" if dimension not in ratios else f"{ratios[dimension]:.2f}"])
     pooled_gain = result.improvement["full"]["all"]
+    base_mae = figures[f"{prefix}.{POOLED}.baseline"]
     figures |= {
+        f"{prefix}.pooled.ratio": figures[f"{prefix}.{POOLED}.aligned"] / base_mae
+        if base_mae else None,
         f"{prefix}.pooled.improvement": pooled_gain.estimate,
         f"{prefix}.pooled.improvement_low": pooled_gain.low,
         f"{prefix}.pooled.improvement_high": pooled_gain.high,

@@ -19,7 +19,7 @@ _STAGES: dict[str, dict[str, str]] = {
     # stage -> {name: module that defines it}
     "errors": {name: "memalign_nb.errors" for name in (
         "MemAlignError", "MemAlignWarning", "ProblemError", "FileProblemError", "Problem",
-        "NotebookError", "RubricError", "DatasetError", "InvalidScoreError",
+        "NotebookError", "NotebookLimitError", "RubricError", "DatasetError", "InvalidScoreError",
         "InvalidGradeError", "FeedbackStoreError", "UnknownNameError",
         "MissingDependencyError", "ModelConfigError", "MalformedReplyError",
         "MemoryDataError", "JudgeDirError", "IntegrationError", "ParameterError",
@@ -39,6 +39,7 @@ _STAGES: dict[str, dict[str, str]] = {
         "reads_notebook": "memalign_nb.notebooks.reader",
         "read_notebooks": "memalign_nb.notebooks.folder",
         "LoadReport": "memalign_nb.notebooks.folder",
+        "NotebookLimits": "memalign_nb.notebooks.limits",
     },
     "rubrics": {
         "Rubric": "memalign_nb.rubrics.model",

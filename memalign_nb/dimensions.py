@@ -37,14 +37,30 @@ def check_dimension(name: str, known: Iterable[str] = DIMENSIONS) -> str:
 def check_score(value: object, where: str = "") -> int:
     """Return ``value`` as an int score 0-3, else raise :class:`InvalidScoreError`.
 
-    Integral floats (``2.0``) and digit strings (``"2"``) are accepted; ``True`` is not.
+    Integral floats (``2.0``) are accepted; text (``"2"``) and ``True`` are not: a score
+    in quotes in a grades file or a model's reply is a mistake to fix, not to guess at.
+    Sources whose values are text by nature convert them first with
+    :func:`score_from_text`.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool | str):
         raise InvalidScoreError(value, where)
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or value not in SCORES:
         raise InvalidScoreError(value, where)
     return value
+
+
+def score_from_text(value: object) -> object:
+    """A score written as text (``"2"``, ``" 3 "``, ``"2.0"``) as a number; else unchanged.
+
+    For sources that only hold text: CSV cells, labels of MLflow's review app. The result
+    still goes through :func:`check_score`.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number

@@ -68,6 +68,33 @@ class NotebookError(FileProblemError):
     """
 
 
+class NotebookLimitError(NotebookError):
+    """A notebook is larger than a :class:`~memalign_nb.notebooks.NotebookLimits` bound.
+
+    Attributes
+    ----------
+    path : str
+        The notebook.
+    limit : str
+        The bound exceeded: ``max_bytes``, ``max_cells``, ``max_lines`` or ``max_depth``.
+    value : int
+        What the notebook has.
+    maximum : int
+        The bound.
+    """
+
+    def __init__(self, path: str, limit: str, value: int, maximum: int, what: str) -> None:
+        self.limit = limit
+        self.value = value
+        self.maximum = maximum
+        option = "--" + limit.replace("_", "-")
+        super().__init__(
+            path,
+            f"too large to judge: {value:,} {what}, over the limit of {maximum:,} (raise it "
+            f"with {option} or NotebookLimits({limit}=...))",
+        )
+
+
 class UnknownNameError(MemAlignError, KeyError):
     """A name (dimension, judge engine, embedder, store) is not registered.
 
@@ -79,13 +106,22 @@ class UnknownNameError(MemAlignError, KeyError):
         The name that was asked for.
     known : tuple of str
         The names that would have worked.
+    suggestion : str or None
+        The known name closest to ``name`` (a likely typo of it), if any.
     """
 
     def __init__(self, kind: str, name: str, known: tuple[str, ...] | list[str]) -> None:
+        import difflib
+
         self.kind = kind
         self.name = name
         self.known = tuple(known)
-        super().__init__(f"unknown {kind} {name!r}; known: {', '.join(self.known) or 'none'}")
+        close = difflib.get_close_matches(str(name), self.known, n=1, cutoff=0.75)
+        self.suggestion = close[0] if close else None
+        hint = f" (did you mean {self.suggestion}?)" if self.suggestion else ""
+        super().__init__(
+            f"unknown {kind} {name!r}{hint}; known: {', '.join(self.known) or 'none'}"
+        )
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return self.args[0]
@@ -106,7 +142,15 @@ class InvalidScoreError(MemAlignError, ValueError):
         self.value = value
         self.where = where
         prefix = f"{where}: " if where else ""
-        super().__init__(f"{prefix}score {value!r} is not an integer from 0 to 3")
+        text = " (it is text: write the number without quotes)" if _numeric_text(value) else ""
+        super().__init__(f"{prefix}score {value!r} is not an integer from 0 to 3{text}")
+
+
+def _numeric_text(value: object) -> bool:
+    try:
+        return isinstance(value, str) and float(value) == float(value)
+    except ValueError:
+        return False
 
 
 class MissingDependencyError(MemAlignError, ImportError):

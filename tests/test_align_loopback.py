@@ -89,6 +89,12 @@ def test_fit_distils_scores_and_round_trips_through_the_server(dataset, server, 
     assert system.count("<<<BEGIN UNTRUSTED EXAMPLE") == 2 == len(judgment.retrieved_ids)
     assert aligned.section(held_out[0], DIM).text.rstrip() in human  # the case, fenced
     assert "<<<BEGIN UNTRUSTED NOTEBOOK SECTION" in human
+    # The examples shown are the neighbours by section profile (code, facts, finding).
+    profile = aligned.reader.profile(held_out[0], DIM)
+    assert profile.facts and profile.finding.startswith(f"{DIM}.")
+    nearest = aligned.episodic.search(DIM, profile, k=2, exclude_case_id=held_out[0].case_id)
+    assert judgment.retrieved_ids == tuple(n.example.case_id for n in nearest)
+    assert all(n.example.rationale.split(" | ")[0][:30] in system for n in nearest)
 
     own = aligned.score(train.cases[0], DIM)
     assert train.cases[0].case_id not in own.retrieved_ids  # never its own neighbour

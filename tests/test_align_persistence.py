@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from memalign_nb.align import FORMAT_VERSION, AlignedJudge, MemAlign, load_judge
-from memalign_nb.align.persistence import judge_spec
 from memalign_nb.datasets import Dataset, generate_dataset, load_dataset
 from memalign_nb.errors import JudgeDirError
 from memalign_nb.judges.heuristic import HeuristicJudge
 from memalign_nb.judges.llm import LLMJudge
 from memalign_nb.judges.scripted import ScriptedJudge
+from memalign_nb.judges.spec import judge_spec
 from memalign_nb.memory.embeddings import HashingEmbeddings
 
 DIMS = ("data_imputation", "model_training")
@@ -105,6 +105,22 @@ def test_credentials_are_never_saved():
     assert spec["options"]["model_kwargs"] == {"max_tokens": 50}
     assert spec["options"]["base_url"] == "http://127.0.0.1:9"
     assert "sk-very-secret" not in json.dumps(spec)
+
+
+def test_credentials_at_any_depth_are_never_saved():
+    key = "k-9f8e7d6c5b4a"
+    judge = LLMJudge("openai:judge-model", cache_dir=None, model_kwargs={
+        "default_headers": {"api-key": key, "X-Team": "ml"},
+        "default_query": {"key": key, "api-version": "2024-06-01"},
+        "extra_body": {"options": [{"auth": {"password": key}}], "max_tokens": 50},
+    })
+    spec = judge_spec(judge)
+    assert key not in json.dumps(spec)
+    assert spec["rebuildable"]
+    kwargs = spec["options"]["model_kwargs"]
+    assert kwargs["default_query"] == {"api-version": "2024-06-01"}
+    assert kwargs["extra_body"] == {"options": [{}], "max_tokens": 50}
+    assert "default_headers" not in kwargs  # header values may be credentials by any name
 
 
 def test_a_judge_that_cannot_be_rebuilt_must_be_passed_back(split, tmp_path):

@@ -43,6 +43,11 @@ REQUIRED = (
       for m in ("calls_per_judgment", "prompt_chars_per_judgment",
                 "prompt_tokens_per_judgment", "overhead_s_per_judgment", "align_s")),
     "vs_mlflow.prompt_chars_ratio", "vs_mlflow.overhead_ratio",
+    # alignment quality on the graded real corpus and the bundled sample, side by side
+    *(f"quality.{name}.{m}" for name in ("graded", "sample")
+      for m in ("cases", "pooled.baseline", "pooled.aligned", "pooled.always2", "pooled.ratio",
+                "neighbour_ratio", "significantly_worse", "dimensions_beating_always2")),
+    *(f"quality.graded.{d}.{m}" for d in DIMENSIONS for m in ("baseline", "aligned", "always2")),
     # cell classification: development vs contiguous held-out block, real notebooks' cells
     *(f"cell_classifier.{part}.{name}.f1" for part in ("development", "held_out")
       for name in ("setup", "EDA", "process", "train", "evaluate", "transfer", "macro")),
@@ -91,6 +96,10 @@ def test_the_figures_hold_together(report: dict) -> None:
     sizes = [f[f"retrieval.{s}.examples"] for s in ("small", "medium", "large")]
     assert sizes == sorted(sizes) and len(set(sizes)) == 3
     assert f["vs_mlflow.ours.calls_per_judgment"] >= 1
+    for name in ("graded", "sample"):  # a quick run: 16 cases, 2 folds
+        assert f[f"quality.{name}.cases"] == 16
+        assert f[f"quality.{name}.pooled.aligned"] <= f[f"quality.{name}.pooled.always2"]
+        assert 0 < f[f"quality.{name}.neighbour_ratio"] < 2
     if "cell_classifier.skipped" not in f:
         assert f["cell_classifier.real.cells"] > 0 and f["cell_classifier.real.raised"] == 0
 
@@ -104,4 +113,5 @@ def test_the_machine_and_the_targets_are_recorded(report: dict) -> None:
     assert targets["study.cached.calls"]["met"] is True
     assert set(report["seconds"]) == {"throughput", "tokens", "alignment_overhead",
                                       "study_latency", "retrieval", "vs_mlflow_memalign",
-                                      "cell_classifier"}
+                                      "alignment_quality", "cell_classifier"}
+    assert {"quality.graded.pooled.aligned", "quality.sample.pooled.aligned"} <= set(targets)

@@ -56,6 +56,35 @@ def test_align_reports_a_bad_dataset(tmp_path, capsys):
     assert not (tmp_path / "j").exists()
 
 
+def test_align_counts_the_grades_saved_in_the_feedback_store(dataset_dir, tmp_path, capsys):
+    """A grade entered in the page or panel (the store) is one align learns from."""
+    from memalign_nb.feedback import FeedbackStore, Grade
+
+    data = tmp_path / "ds"
+    shutil.copytree(dataset_dir, data)
+    with FeedbackStore(data / "feedback.sqlite") as store:
+        store.save(Grade("0000-titanic", "data_imputation", 1, "fitted on all rows", "zoe"))
+    assert main(["align", str(data), "--dimensions", *DIMS, "--out", str(tmp_path / "j"),
+                 "--no-progress"]) == 0
+    assert "on 8 cases, 33 grades" in capsys.readouterr().out
+    assert main(["align", str(data), "--dimensions", *DIMS, "--out", str(tmp_path / "k"),
+                 "--no-progress", "--no-store"]) == 0
+    assert "on 8 cases, 32 grades" in capsys.readouterr().out
+
+
+def test_align_goes_on_past_an_unreadable_notebook(dataset_dir, tmp_path, capsys):
+    data = tmp_path / "ds"
+    shutil.copytree(dataset_dir, data)
+    (data / "notebooks" / "0007-churn.ipynb").write_text('{"cells": [], "nbformat": 4}')
+    assert main(["align", str(data), "--dimensions", *DIMS, "--out", str(tmp_path / "j"),
+                 "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    assert "on 7 cases" in captured.out
+    assert captured.err.count("0007-churn.ipynb") == 1
+    assert main(["align", str(data), "--out", str(tmp_path / "k"), "--no-progress",
+                 "--strict"]) == 2
+
+
 def test_score_reads_files_and_folders_and_goes_on_past_bad_notebooks(
         dataset_dir, judge_dir, tmp_path, capsys):
     folder = tmp_path / "nbs"
@@ -129,3 +158,27 @@ def test_both_commands_take_any_judge_reference(dataset_dir, judge_dir, tmp_path
     assert main(["align", str(dataset_dir), "--model", str(judge_dir), "--out",
                  str(tmp_path / "twice"), "--no-progress"]) == 2
     assert "already aligned" in capsys.readouterr().err
+
+
+def test_score_shows_full_dimension_names_and_marks_the_aligned_ones(dataset_dir, judge_dir,
+                                                                     capsys):
+    nb = sorted((dataset_dir / "notebooks").glob("*.ipynb"))[0]
+    assert main(["score", str(judge_dir), str(nb), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if line.startswith("notebook"))
+    assert "data_imputation*" in header and "model_training*" in header
+    assert "exploratory_data_analysis " in header and "mlflow_logging" in header
+    assert ("* aligned with expert memory: data_imputation, model_training; the others are "
+            "scored by the base judge alone") in out
+
+
+def test_score_leaves_an_old_output_file_when_it_cannot_finish(dataset_dir, judge_dir,
+                                                               tmp_path, capsys):
+    out = tmp_path / "scores.jsonl"
+    out.write_text("old\n")
+    assert main(["score", str(judge_dir), str(tmp_path / "none.ipynb"), "--out", str(out),
+                 "--dimensions", "vibes"]) == 2
+    assert out.read_text() == "old\n"
+    assert main(["score", str(judge_dir), str(tmp_path), "--out",
+                 str(tmp_path / "missing" / "deeper" / "x.jsonl")]) == 2
+    assert "is not a writable folder" in capsys.readouterr().err

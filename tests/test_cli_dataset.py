@@ -117,5 +117,34 @@ def test_stats_counts_the_dataset_feedback_store(tmp_path, capsys):
     assert imputation[2:6] == ["1", "0", "3", "2"]
     missing = tmp_path / "absent.sqlite"
     assert cli.main(["dataset", "stats", str(root), "--store", str(missing)]) == 2
-    assert "no such feedback store file" in capsys.readouterr().err
+    assert "absent.sqlite: feedback store does not exist" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_export_writes_the_store_grades(tmp_path, capsys):
+    from memalign_nb.feedback import FeedbackStore, Grade, read_grades_jsonl
+
+    root = make_dataset(tmp_path / "ds", GRADES)
+    with FeedbackStore(root / "feedback.sqlite") as store:
+        store.save(Grade("nb0", "model_use", 3, "first", "bo"))
+        store.save(Grade("nb0", "model_use", 2, "second thoughts", "bo"))
+    out = tmp_path / "grades.jsonl"
+    assert cli.main(["dataset", "export", str(root), "--out", str(out)]) == 0
+    assert [(g.score, g.rationale) for g in read_grades_jsonl(out)] == [(2, "second thoughts")]
+    assert "exported 1 grades" in capsys.readouterr().err
+    assert cli.main(["dataset", "export", str(root), "--history"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+    assert cli.main(["dataset", "export", str(root), "--out", str(tmp_path / "g.csv")]) == 0
+    assert (tmp_path / "g.csv").read_text().startswith("case_id,")
+    assert cli.main(["dataset", "export", str(tmp_path)]) == 2
+    assert "no feedback store here" in capsys.readouterr().err
+
+
+def test_validate_lists_an_unreadable_notebook_that_stats_skips(tmp_path, capsys):
+    root = make_dataset(tmp_path / "ds", GRADES)
+    (root / "notebooks" / "bad.ipynb").write_text('{"cells": [], "nbformat": 4}')
+    assert cli.main(["dataset", "validate", str(root)]) == 1
+    assert "bad.ipynb: notebook has no cells" in capsys.readouterr().out
+    assert cli.main(["dataset", "stats", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert "cases    3" in captured.out and "skipped 1 unreadable notebook" in captured.err

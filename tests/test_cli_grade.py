@@ -65,11 +65,32 @@ def test_grade_page_missing_says_which_extra_to_install(monkeypatch):
 
 
 def test_voila_command_binds_loopback_one_port_no_browser_and_a_token():
-    cmd = grade_cli.voila_command("/x/grade.ipynb", 8123, "secret")
+    cmd = grade_cli.voila_command("/x/grade.ipynb", 8123)
     assert cmd[:4] == [sys.executable, "-m", "voila", "/x/grade.ipynb"]
     for option in ("--port=8123", "--Voila.ip=127.0.0.1", "--no-browser",
-                   "--Voila.port_retries=0", "--Voila.token=secret"):
+                   "--Voila.port_retries=0", "--Voila.auto_token=True"):
         assert option in cmd
+    assert not any(part.startswith(("--Voila.token", "--token")) for part in cmd)
+
+
+def test_the_token_goes_to_voila_through_its_environment_not_its_command_line(
+        tmp_path, monkeypatch):
+    started = {}
+
+    class Recorded:
+        def __init__(self, args, env, **kwargs):
+            started.update(args=args, env=env)
+
+        def poll(self):
+            return None
+
+    monkeypatch.setattr(grade_cli.subprocess, "Popen", Recorded)
+    monkeypatch.setattr(grade_cli, "_wait_listening", lambda *args: None)
+    server = grade_cli.start_grade_server(make_dataset(tmp_path / "ds"), "ana")
+    token = server.url.split("?token=")[1]
+    assert len(token) >= 24
+    assert not any(token in part for part in started["args"])
+    assert started["env"][grade_cli.ENV_TOKEN] == token
 
 
 def test_free_port_is_bindable_on_loopback():
@@ -148,6 +169,11 @@ def test_cli_serves_the_page_on_loopback_and_stops_voila_on_sigterm(tmp_path):
             html = page.read().decode()
         assert "application/vnd.jupyter.widget-view+json" in html
         assert "error when executing" not in html and "Cannot open" not in html
+        with urllib.request.urlopen(url, timeout=60) as admitted:  # the token from the env
+            assert "/login" not in admitted.url and admitted.status == 200
+        token = url.split("?token=")[1]
+        assert not any(token in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+                       for pid in _children(cli.pid))
         cli.send_signal(signal.SIGTERM)
         assert cli.wait(30) == 0
         assert not list(logs.glob("memalign-nb-voila-*"))  # a clean stop leaves no log
@@ -157,6 +183,17 @@ def test_cli_serves_the_page_on_loopback_and_stops_voila_on_sigterm(tmp_path):
         if cli.poll() is None:
             os.kill(cli.pid, signal.SIGKILL)
             cli.wait()
+
+
+def _children(pid: int) -> list[int]:
+    """``pid`` and every process below it (Linux /proc)."""
+    found, queue = [], [pid]
+    while queue:
+        parent = queue.pop()
+        found.append(parent)
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            queue += [int(child) for child in task.read_text().split()]
+    return found
 
 
 def test_a_bad_judge_fails_before_voila_starts(tmp_path, monkeypatch):

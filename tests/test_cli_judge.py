@@ -137,7 +137,7 @@ def test_judge_writes_jsonl_and_reports_agreement(server, tmp_path: Path, capsys
         "1.000",
         "0",
     ]
-    assert "4 judgments" in output and "4 model calls, 0 cache hits" in output
+    assert "4 judgments" in output and "4 model calls (0 of them retries), 0 cache hits" in output
     assert server.request_count == 4
 
 
@@ -147,7 +147,7 @@ def test_second_run_uses_the_cache_and_no_cache_does_not(server, tmp_path: Path,
     _run(server, dataset, tmp_path, "--out", out)
     capsys.readouterr()
     assert _run(server, dataset, tmp_path, "--out", out) == 0
-    assert "0 model calls, 4 cache hits" in capsys.readouterr().out
+    assert "0 model calls (0 of them retries), 4 cache hits" in capsys.readouterr().out
     assert server.request_count == 4
     _run(server, dataset, tmp_path, "--out", out, "--no-cache")
     assert server.request_count == 8
@@ -220,3 +220,124 @@ def test_a_saved_judge_folder_is_a_judge_reference(tmp_path: Path, capsys) -> No
                  "mlflow_logging", "--out", str(out), "--no-progress"]) in (0, 1)
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert {row["score"] for row in rows} == {0}  # tracking not expected: not applicable
+
+
+class _Stopping:
+    """Builds a heuristic judge that is interrupted (Ctrl-C) after ``after`` judgments."""
+
+    calls = 0
+
+    def __init__(self, after: int | None) -> None:
+        self.after = after
+
+    def __call__(self, **options: Any):
+        from memalign_nb.judges.heuristic import HeuristicJudge
+
+        after = self.after
+
+        class Stopping(HeuristicJudge):
+            def _score(self, case, dimension):
+                _Stopping.calls += 1
+                if after is not None and _Stopping.calls > after:
+                    raise KeyboardInterrupt
+                return super()._score(case, dimension)
+
+        return Stopping()
+
+
+@pytest.fixture
+def stopping_engine(monkeypatch):
+    from memalign_nb.judges.registry import JUDGE_ENGINES
+
+    def register(after):
+        _Stopping.calls = 0
+        monkeypatch.setitem(JUDGE_ENGINES._factories, "stopping", _Stopping(after))
+
+    return register
+
+
+def test_an_interrupted_run_keeps_the_old_file_saves_what_finished_and_resumes(
+    tmp_path: Path, capsys, stopping_engine
+) -> None:
+    dataset = _dataset(tmp_path / "data")
+    out = tmp_path / "judgments.jsonl"
+    out.write_text("the previous run's judgments\n")
+    stopping_engine(3)
+    code = main(["judge", str(dataset), "--model", "stopping", "--out", str(out),
+                 "--concurrency", "1", "--no-progress", "--dimensions", *DIMS])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert "interrupted; 3 judgments are saved in" in err and "Traceback" not in err
+    assert out.read_text() == "the previous run's judgments\n"  # untouched until complete
+    partial = Path(str(out) + ".partial")
+    assert len(partial.read_text().splitlines()) == 3
+
+    stopping_engine(None)
+    assert main(["judge", str(dataset), "--model", "stopping", "--out", str(out),
+                 "--concurrency", "1", "--no-progress", "--dimensions", *DIMS]) == 0
+    assert _Stopping.calls == 1  # only the fourth item was left to judge
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["case_id"], r["dimension"]) for r in rows] == [
+        (c, d) for c in ("clean", "leaky") for d in DIMS]
+    assert not partial.exists()
+    assert "3 resumed from the last run" in capsys.readouterr().out
+
+
+def test_a_run_that_fails_leaves_the_old_file(tmp_path: Path, capsys, monkeypatch) -> None:
+    from memalign_nb.errors import MissingDependencyError
+    from memalign_nb.judges.heuristic import HeuristicJudge
+
+    dataset = _dataset(tmp_path / "data")
+    out = tmp_path / "judgments.jsonl"
+    out.write_text("old\n")
+
+    def fail(self, case, dimension):
+        raise MissingDependencyError("somepackage", "extra")
+
+    monkeypatch.setattr(HeuristicJudge, "_score", fail)
+    assert main(["judge", str(dataset), "--out", str(out), "--no-progress"]) == 2
+    assert out.read_text() == "old\n"
+
+
+def test_unreadable_notebooks_are_listed_once_and_the_rest_judged(tmp_path: Path, capsys):
+    dataset = _dataset(tmp_path / "data")
+    (dataset / "notebooks" / "broken.ipynb").write_text('{"cells": [], "nbformat": 4}')
+    out = tmp_path / "j.jsonl"
+    assert main(["judge", str(dataset), "--out", str(out), "--no-progress",
+                 "--dimensions", *DIMS]) == 0
+    err = capsys.readouterr().err
+    assert err.count("broken.ipynb") == 1
+    assert "skipped 1 unreadable notebook (going on with the other 2" in err
+    assert len(out.read_text().splitlines()) == 4
+    assert main(["judge", str(dataset), "--out", str(out), "--no-progress", "--strict"]) == 2
+    assert "broken.ipynb: notebook has no cells" in capsys.readouterr().err
+
+
+def test_store_grades_count_in_the_agreement(tmp_path: Path, capsys) -> None:
+    from memalign_nb.feedback import FeedbackStore
+
+    dataset = _dataset(tmp_path / "data")
+    with FeedbackStore(dataset / "feedback.sqlite") as store:
+        store.save(Grade("clean", "model_training", 3, "good cv after all", "cy"))
+    out = str(tmp_path / "j.jsonl")
+    main(["judge", str(dataset), "--out", out, "--no-progress", "--dimensions", *DIMS])
+    with_store = capsys.readouterr().out
+    main(["judge", str(dataset), "--out", out, "--no-progress", "--dimensions", *DIMS,
+          "--no-store"])
+    assert with_store != capsys.readouterr().out
+
+
+def test_schema_problems_are_one_warning_line_for_the_batch(tmp_path: Path, capsys) -> None:
+    dataset = _dataset(tmp_path / "data")
+    for path in (dataset / "notebooks").glob("*.ipynb"):
+        doc = json.loads(path.read_text())
+        doc["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "x",
+                             "execution_count": 3})
+        path.write_text(json.dumps(doc))
+    assert main(["judge", str(dataset), "--out", str(tmp_path / "j.jsonl"), "--no-progress",
+                 "--dimensions", *DIMS]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["memalign-nb: warning: 2 of 2 notebooks read despite nbformat schema "
+                   "problems (the most common, in 2: cell N: Additional properties are not "
+                   "allowed ('execution_count' was unexpected)); details with -v (INFO "
+                   "logging)"]

@@ -25,12 +25,15 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def test_an_llm_judge_gets_the_flags_that_were_given():
-    args = parse("--model", "openai:gpt-4o-mini", "--rps", "2", "--base-url", "http://127.0.0.1:9")
-    judge = judge_from_args(args, timeout=5.0, max_retries=None)
+    args = parse("--model", "openai:gpt-4o-mini", "--rps", "2", "--base-url", "http://127.0.0.1:9",
+                 "--timeout", "5")
+    judge = judge_from_args(args, include_facts=True)
     assert (judge.requests_per_second, judge.base_url, judge.timeout) == (2.0, "http://127.0.0.1:9",
                                                                           5.0)
+    assert judge.include_facts is True
     assert judge.cache_dir == ".memalign-cache" and judge.max_retries == 3  # not given: defaults
     assert judge_from_args(parse("--model", "openai:x", "--no-cache")).cache_dir is None
+    assert judge_from_args(parse("--model", "openai:x", "--max-retries", "1")).max_retries == 1
 
 
 def test_a_saved_judge_keeps_its_settings_unless_a_flag_is_given(tmp_path):

@@ -95,12 +95,41 @@ def test_demo_honours_mlflow_tracking_uri(dataset_dir, tmp_path, monkeypatch, ca
     (["study", "x", "--folds", "1"], "must be at least 2"),
     (["study", "x", "--variants", "fancy"], "invalid choice: 'fancy'"),
     (["study", "x", "--bootstrap", "0"], "must be at least 1"),
+    (["study", "x", "--max-failed", "5"], "must be from 0 to 1"),
+    (["study", "x", "--timeout", "0"], "must be positive"),
 ])
 def test_bad_arguments_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_study_tracks_beside_its_outputs_like_the_demo(dataset_dir, tmp_path, monkeypatch,
+                                                       capsys):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "study"
+    assert main(["study", str(dataset_dir), "--out", str(out), "--variants", "baseline",
+                 "full", *FAST]) == 0
+    assert (out / "mlflow.db").is_file() and not (tmp_path / "mlflow.db").exists()
+    assert f"sqlite:///{out.resolve() / 'mlflow.db'}" in capsys.readouterr().out
+
+
+def test_study_passes_timeout_and_retries_to_an_llm_judge(dataset_dir, tmp_path, monkeypatch):
+    from memalign_nb.study import AlignmentStudy
+
+    made = {}
+
+    def fit(self, dataset):
+        made.update(timeout=self.judge.timeout, max_retries=self.judge.max_retries)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(AlignmentStudy, "fit", fit)
+    with pytest.raises(SystemExit):
+        main(["study", str(dataset_dir), "--model", "openai:x", "--timeout", "7.5",
+              "--max-retries", "5", "--out", str(tmp_path / "s"), *FAST])
+    assert (made["timeout"], made["max_retries"]) == (7.5, 5)
 
 
 def test_a_missing_dataset_is_a_one_line_error(tmp_path, capsys):

@@ -147,10 +147,10 @@ def test_every_problem_reported_at_once_with_file_and_line(dataset):
 
     with pytest.raises(DatasetError) as info:
         load_dataset(dataset)
-    assert info.value.problems == tuple(problems)
+    assert info.value.problems == tuple(problems[1:])  # an unreadable notebook is skipped
     lines = str(info.value).splitlines()
-    assert lines[0] == "14 problems:"
-    assert lines[2] == f"{cases}:2: duplicate case id 'titanic' (first on line 1)"
+    assert lines[0] == "13 problems:"
+    assert lines[1] == f"{cases}:2: duplicate case id 'titanic' (first on line 1)"
     assert isinstance(info.value, MemAlignError)
 
 
@@ -195,6 +195,49 @@ def test_grade_for_unreadable_notebook_is_reported_once(dataset):
     (dataset / "notebooks" / "titanic.ipynb").write_text("", encoding="utf-8")
     problems = validate_dataset(dataset)
     assert [p.file for p in problems] == [str(dataset / "notebooks" / "titanic.ipynb")]
+
+
+def test_an_unreadable_notebook_is_skipped_and_its_grades_kept(dataset):
+    (dataset / "notebooks" / "titanic.ipynb").write_text('{"cells": []}', encoding="utf-8")
+    (dataset / "notebooks" / "empty.ipynb").write_text("", encoding="utf-8")
+    loaded = load_dataset(dataset)
+    assert [c.case_id for c in loaded.cases] == ["sales"]
+    assert [(Path(e.path).name, e.problem) for e in loaded.skipped] == [
+        ("empty.ipynb", "file is empty"),
+        ("titanic.ipynb", "not a notebook: the JSON object has no 'nbformat' field"),
+    ]
+    assert len(loaded.feedback) == 3  # no grade is lost with its notebook
+
+
+def test_a_dataset_with_no_readable_notebook_is_an_error(tmp_path):
+    write_notebook(tmp_path, "a")
+    (tmp_path / "notebooks" / "a.ipynb").write_text("", encoding="utf-8")
+    with pytest.raises(DatasetError, match="a.ipynb: file is empty"):
+        load_dataset(tmp_path)
+
+
+def test_the_store_s_grades_are_loaded_with_the_file_s(dataset):
+    from memalign_nb.feedback import FeedbackStore, Grade
+
+    with FeedbackStore(dataset / "feedback.sqlite") as store:
+        store.save(Grade("titanic", "data_imputation", 3, "fixed it", rater="ana"))
+        store.save(Grade("sales", "model_training", 2, "ok", rater="cy"))
+    loaded = load_dataset(dataset)
+    by_key = {(*g.key, g.rater): g for g in loaded.feedback}
+    assert len(loaded.feedback) == 4
+    assert by_key[("titanic", "data_imputation", "ana")].score == 3  # the store's is latest
+    assert by_key[("sales", "model_training", "cy")].rationale == "ok"
+    assert loaded.sources == (("feedback.jsonl", 3), (str(dataset / "feedback.sqlite"), 2))
+    assert len(load_dataset(dataset, store=False).feedback) == 3
+
+
+def test_a_store_named_by_path_must_exist(dataset, tmp_path_factory):
+    from memalign_nb.errors import FeedbackStoreError
+
+    missing = tmp_path_factory.mktemp("x") / "grades.sqlite"
+    with pytest.raises(FeedbackStoreError, match="does not exist"):
+        load_dataset(dataset, store=missing)
+    assert not missing.exists()
 
 
 def test_notebooks_are_not_executed(tmp_path):

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from memalign_nb.errors import DatasetError, Problem, UnknownNameError
+from memalign_nb.errors import DatasetError, InvalidScoreError, Problem, UnknownNameError
 from memalign_nb.feedback import (
     Grade,
     read_grades_csv,
@@ -136,7 +136,9 @@ def test_parse_grade_row_defaults_and_extra_keys():
 def test_check_grade_raises_first_problem():
     with pytest.raises(UnknownNameError):
         check_grade(Grade("a", "nope", 9))
-    assert check_grade(Grade("a", "model_use", "3")).score == 3
+    assert check_grade(Grade("a", "model_use", 3.0)).score == 3
+    with pytest.raises(InvalidScoreError, match="it is text"):
+        check_grade(Grade("a", "model_use", "3"))
 
 
 def test_write_failure_leaves_existing_file_untouched(tmp_path):
@@ -166,3 +168,15 @@ def _current_umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def test_a_score_in_quotes_is_rejected_in_jsonl_and_read_as_a_number_in_csv(tmp_path):
+    jsonl = tmp_path / "g.jsonl"
+    jsonl.write_text('{"case_id": "a", "dimension": "model_use", "score": "3"}\n')
+    with pytest.raises(DatasetError) as info:
+        read_grades_jsonl(jsonl)
+    assert info.value.problems[0].message == (
+        "score '3' is not an integer from 0 to 3 (it is text: write the number without quotes)")
+    csv_file = tmp_path / "g.csv"
+    csv_file.write_text("case_id,dimension,score\na,model_use,3\nb,model_use,2.0\n")
+    assert [g.score for g in read_grades_csv(csv_file)] == [3, 2]

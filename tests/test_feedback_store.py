@@ -199,8 +199,10 @@ def test_invalid_grade_rejected_and_nothing_written(store, bad, error, words):
 
 def test_custom_dimensions_and_score_normalisation(tmp_path):
     with FeedbackStore(tmp_path / "c.db", dimensions=["fairness"]) as custom:
-        saved = custom.save(grade(dimension="fairness", score="2"))
-        assert saved.score == 2
+        saved = custom.save(grade(dimension="fairness", score=2.0))
+        assert saved.score == 2 and isinstance(saved.score, int)
+        with pytest.raises(InvalidScoreError, match="it is text"):
+            custom.save(grade(dimension="fairness", score="2"))
         with pytest.raises(UnknownNameError):
             custom.save(grade(dimension="data_imputation"))
 
@@ -308,3 +310,97 @@ def test_forked_child_does_not_wait_on_a_lock_held_in_the_parent(store):
         release.set()
         holder.join()
     assert len(store.grades(rater="child")) == 3
+
+
+# ---------------------------------------------------------------- files that are not stores
+
+
+def test_a_store_truncated_to_zero_bytes_is_an_error_not_a_new_store(tmp_path):
+    path = tmp_path / "feedback.sqlite"
+    with FeedbackStore(path) as opened:
+        opened.save(grade())
+    path.write_bytes(b"")
+    with pytest.raises(FeedbackStoreError, match=r"empty \(0 bytes\)") as info:
+        FeedbackStore(path)
+    assert info.value.path == str(path)
+    assert path.stat().st_size == 0  # left as found, for recovery
+
+
+def test_a_half_truncated_store_is_named_damaged(tmp_path):
+    path = tmp_path / "feedback.sqlite"
+    with FeedbackStore(path) as opened:
+        opened.save_many([grade(f"c{i}", rationale="x" * 300) for i in range(200)])
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(FeedbackStoreError, match="damaged"), FeedbackStore(path) as reopened:
+        reopened.grades()
+
+
+def test_a_folder_that_cannot_be_made_is_a_store_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(FeedbackStoreError) as info:
+        FeedbackStore(blocker / "sub" / "feedback.sqlite")
+    assert info.value.path == str(blocker / "sub" / "feedback.sqlite")
+
+
+class _Failing:
+    """A connection whose writes fail as SQLite reports a full disk or I/O error."""
+
+    def __init__(self, conn, name, message):
+        self.conn, self.name, self.message = conn, name, message
+
+    def execute(self, sql, *args):
+        if sql.startswith("INSERT"):
+            error = sqlite3.OperationalError(self.message)
+            error.sqlite_errorname = self.name
+            raise error
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "words"),
+    [
+        ("SQLITE_FULL", "database or disk is full", "the disk is full"),
+        ("SQLITE_IOERR_WRITE", "disk I/O error", "the disk failed to read or write"),
+        ("SQLITE_READONLY", "attempt to write a readonly database", "read-only"),
+    ],
+)
+def test_a_failing_disk_is_said_in_words(store, name, message, words):
+    with store._locked() as conn:
+        store._conn = _Failing(conn, name, message)
+    with pytest.raises(FeedbackStoreError) as info:
+        store.save(grade())
+    assert words in str(info.value) and message in str(info.value)
+    assert info.value.path == store.path
+
+
+def test_a_read_only_folder_is_named(tmp_path, monkeypatch):
+    path = tmp_path / "feedback.sqlite"
+    FeedbackStore(path).close()
+
+    def cannot_open(*args, **kwargs):
+        error = sqlite3.OperationalError("unable to open database file")
+        error.sqlite_errorname = "SQLITE_CANTOPEN"
+        raise error
+
+    monkeypatch.setattr(sqlite3, "connect", cannot_open)
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)
+    with pytest.raises(FeedbackStoreError, match=f"the folder {tmp_path} is not writable"):
+        FeedbackStore(path)
+
+
+def _open_and_save(path: str, rater: str) -> None:
+    with FeedbackStore(path) as opened:
+        opened.save(grade(rater=rater))
+
+
+def test_processes_creating_one_store_at_once_lose_nothing(tmp_path):
+    path = str(tmp_path / "new" / "feedback.sqlite")
+    run_processes("fork", _open_and_save, *[(path, f"r{i}") for i in range(8)])
+    with FeedbackStore(path) as opened:
+        assert opened.raters() == tuple(f"r{i}" for i in range(8))
+    assert sorted(p.name for p in (tmp_path / "new").iterdir() if not p.name.endswith(
+        ("-wal", "-shm"))) == ["feedback.sqlite"]

@@ -89,7 +89,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 FOUNDATIONS = ("", "errors", "dimensions", "registry", "atomic", "lazy", "runtime",
-               "grading_page")
+               "grading_page", "redaction")
 """Top-level modules every stage may import (``""`` is ``memalign_nb/__init__.py``)."""
 
 STAGES = ("notebooks", "rubrics", "sections", "feedback", "datasets", "judges", "memory",

@@ -121,3 +121,14 @@ def test_aligned_judge_round_trips_through_mlflow(tracking: str, tmp_path: Path)
         (j.score, j.rationale, j.retrieved_ids) for j in before
     ]
     assert any(j.retrieved_ids for j in after)  # episodic memory travelled
+
+
+def test_a_judge_is_logged_as_code_and_nothing_is_pickled(tracking: str, caplog) -> None:
+    import logging
+
+    with caplog.at_level(logging.WARNING), mlflow.start_run():
+        uri = log_judge(HeuristicJudge(), name="judge")
+    assert not [r for r in caplog.records if "CloudPickle" in r.getMessage()]
+    local = Path(mlflow.artifacts.download_artifacts(uri))
+    assert (local / "judge_model_code.py").is_file() or list(local.rglob("judge_model_code.py"))
+    assert not list(local.rglob("python_model.pkl"))

@@ -107,7 +107,7 @@ def test_stats_count_calls_cache_hits_failures_and_tokens() -> None:
     assert (stats.judgments, stats.calls, stats.cache_hits, stats.failures) == (4, 4, 1, 1)
     assert (stats.prompt_tokens, stats.completion_tokens) == (300, 30)
     assert stats.wall_time_s > 0
-    assert "4 model calls, 1 cache hits, 1 failures" in stats.summary()
+    assert "4 model calls (0 of them retries), 1 cache hits, 1 failures" in stats.summary()
 
 
 def test_offline_judges_make_no_model_calls() -> None:
@@ -124,3 +124,21 @@ def test_progress_bar_reports_every_item(capsys) -> None:
 def test_empty_batch() -> None:
     result = run_batch_with_stats(ScriptedJudge({}), [], DIMS, 2, False)
     assert result.judgments == [] and result.stats.judgments == 0
+
+
+def test_done_judgments_are_returned_in_place_and_new_ones_seen_as_made():
+    from memalign_nb.datasets import load_dataset, sample_path
+    from memalign_nb.judges import make_judge
+    from memalign_nb.judges.batch import run_batch_with_stats
+
+    cases = load_dataset(sample_path()).cases[:2]
+    judge = make_judge("heuristic")
+    first = run_batch_with_stats(judge, cases, ["model_use", "model_training"], progress=False)
+    done = {(j.case_id, j.dimension): j for j in first.judgments[:3]}
+    seen = []
+    again = run_batch_with_stats(judge, cases, ["model_use", "model_training"], progress=False,
+                                 done=done, on_judgment=seen.append)
+    assert again.judgments[:3] == first.judgments[:3]
+    assert [(j.case_id, j.dimension) for j in seen] == [
+        (j.case_id, j.dimension) for j in first.judgments[3:]]
+    assert (again.stats.judgments, again.stats.resumed) == (1, 3)

@@ -23,7 +23,6 @@ from memalign_nb.datasets import generate_dataset, load_dataset
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import DIMENSIONS
 from memalign_nb.errors import UnknownNameError
-from memalign_nb.judges import heuristic
 from memalign_nb.judges.heuristic import CUSTOM_SCORE, HeuristicJudge
 from memalign_nb.judges.registry import make_judge
 from memalign_nb.notebooks import read_notebook
@@ -117,14 +116,16 @@ def test_scores_are_deterministic_across_judges_copies_and_pickling():
 
 
 def test_a_notebook_is_parsed_once_for_all_dimensions(monkeypatch):
+    from memalign_nb.sections import facts_cache
+
     calls = Counter()
-    real = heuristic.extract_facts
+    real = facts_cache.extract_facts
 
     def counting(notebook):
         calls[notebook.path] += 1
         return real(notebook)
 
-    monkeypatch.setattr(heuristic, "extract_facts", counting)
+    monkeypatch.setattr(facts_cache, "extract_facts", counting)
     case = _case(case_id="counted")
     judge = HeuristicJudge()
     for _ in range(3):

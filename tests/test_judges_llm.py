@@ -123,19 +123,20 @@ def test_transient_errors_are_retried_then_succeed() -> None:
     judgment = judge.score(_case(), DIM)
     assert judgment.score == 1
     assert len(model.prompts) == 3
-    assert judgment.metadata["model_calls"] == 1  # retries are transport-level
+    assert (judgment.metadata["model_calls"], judgment.metadata["retries"]) == (3, 2)
 
 
 def test_persistent_transient_errors_become_a_failure_after_max_retries() -> None:
     judge, model = _judge(*[ConnectionError("refused")] * 5, max_retries=1)
     judgment = judge.score(_case(), DIM)
-    assert judgment.error == "model call failed: ConnectionError: refused"
+    assert judgment.error == "model call to scripted-chat-model failed: ConnectionError: refused"
     assert len(model.prompts) == 2
 
 
 def test_non_transient_errors_are_not_retried() -> None:
     judge, model = _judge(ValueError("400 bad request"), GOOD)
-    assert judge.score(_case(), DIM).error == "model call failed: ValueError: 400 bad request"
+    assert judge.score(_case(), DIM).error == (
+        "model call to scripted-chat-model failed: ValueError: 400 bad request")
     assert len(model.prompts) == 1
 
 

@@ -102,11 +102,30 @@ def test_score_out_of_range_twice_is_recorded_as_failure(server: FakeOpenAIServe
     assert "score 7" in _messages(server.requests[1])[3][1]
 
 
-def test_rate_limit_is_retried_by_the_client(server: FakeOpenAIServer) -> None:
+def test_rate_limit_is_retried_by_the_client_and_the_retry_counted(
+        server: FakeOpenAIServer) -> None:
     server.script(ServerReply.error(429, retry_after=0.01), GOOD)
     judgment = _judge(server).score(_case(), DIM)
     assert judgment.score == 1 and server.request_count == 2
-    assert judgment.metadata["model_calls"] == 1
+    assert (judgment.metadata["model_calls"], judgment.metadata["retries"]) == (2, 1)
+
+
+def test_a_batch_counts_every_request_the_server_saw(server: FakeOpenAIServer) -> None:
+    server.script(ServerReply.error(500, retry_after=0.01), GOOD,
+                  ServerReply.error(429, retry_after=0.01), ServerReply.error(503), GOOD)
+    result = run_batch_with_stats(_judge(server), [_case("a"), _case("b")], (DIM,), 1, False)
+    assert server.request_count == 5
+    assert (result.stats.calls, result.stats.retries) == (5, 3)
+    assert "5 model calls (3 of them retries)" in result.stats.summary()
+
+
+def test_connection_errors_name_the_endpoint() -> None:
+    judge = LLMJudge("openai:judge-model", base_url="http://127.0.0.1:9/v1", cache_dir=None,
+                     max_retries=0, timeout=2.0, model_kwargs={"api_key": "dummy"})
+    judgment = judge.score(_case(), DIM)
+    assert judgment.score is None
+    assert judgment.error.startswith("model call to http://127.0.0.1:9/v1 failed: ")
+    assert "Connection error." in judgment.error
 
 
 def test_server_errors_beyond_max_retries_are_recorded(server: FakeOpenAIServer) -> None:
@@ -128,10 +147,14 @@ def test_timeout_is_retried_then_succeeds_or_is_recorded(server: FakeOpenAIServe
     assert server.request_count == 2
 
 
-def test_garbage_body_is_recorded_not_raised(server: FakeOpenAIServer) -> None:
+def test_garbage_body_is_recorded_not_raised_and_said_to_be_no_json(
+        server: FakeOpenAIServer) -> None:
     server.script(ServerReply.garbage())
     judgment = _judge(server, max_retries=0).score(_case(), DIM)
-    assert judgment.score is None and judgment.error.startswith("model call failed")
+    assert judgment.score is None
+    assert judgment.error.startswith(f"model call to {server.base_url} failed: the reply is "
+                                     "not the JSON the API sends")
+    assert "'str' object has no attribute" not in judgment.error.split("(")[0]
 
 
 def test_second_identical_run_makes_zero_model_calls(

@@ -20,7 +20,6 @@ from memalign_nb.judges.parsing import JudgeReply, check_reply, parse_reply
             1,
             "fit on test",
         ),
-        ('{"score": "2", "rationale": "digits as text"}', 2, "digits as text"),
         ('{"score": 2.0, "rationale": "integral float"}', 2, "integral float"),
         ("Score: 2\nRationale: imputes after the split", 2, "imputes after the split"),
         (
@@ -53,6 +52,8 @@ def test_parse_reply_prefers_the_object_with_a_score() -> None:
         ('{"score": true, "rationale": "bool"}', "score True"),
         ('{"score": 2, "rationale": ["a list"]}', '"rationale" must be a string'),
         ("Score: 9", "score 9"),
+        ('{"score": "3", "rationale": "quoted"}', "score '3' is not an integer from 0 to 3 (it is "
+                                                  "text: write the number without quotes)"),
     ],
 )
 def test_parse_reply_rejects_unusable_replies(text: str, problem: str) -> None:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from memalign_nb.errors import ModelConfigError
+from memalign_nb.errors import ModelConfigError, UnknownNameError
 from memalign_nb.judges.registry import JUDGE_ENGINES, LLM_ENGINE, make_judge, resolve_engine
 from memalign_nb.judges.scripted import ScriptedChatModel, ScriptedJudge
 
@@ -87,3 +87,14 @@ def test_make_judge_heuristic() -> None:
     judge = make_judge()
     assert type(judge).__name__ == "HeuristicJudge"
     assert "data_imputation" in judge.dimensions
+
+
+@pytest.mark.parametrize("typo", ["heuristc", "Heuristic ", "heurisitc"])
+def test_a_misspelt_engine_is_an_unknown_judge_with_a_suggestion(typo):
+    with pytest.raises(UnknownNameError) as info:
+        make_judge(typo)
+    assert str(info.value).startswith(f"unknown judge {typo!r} (did you mean heuristic?)")
+
+
+def test_a_bare_model_name_langchain_can_place_is_still_a_model():
+    assert make_judge("gpt-4o-mini", cache_dir=None).judge_id == "gpt-4o-mini"

@@ -339,7 +339,9 @@ def test_example_validation():
         ex("a", IMPUTE, facts={"when": object()})
     with pytest.raises(MemoryDataError, match="case_id"):
         ex("", IMPUTE)
-    assert ex("a", IMPUTE, "3").expert_score == 3
+    assert ex("a", IMPUTE, 3.0).expert_score == 3
+    with pytest.raises(InvalidScoreError, match="it is text"):
+        ex("a", IMPUTE, "3")
 
 
 def test_example_from_feedback():

@@ -42,11 +42,14 @@ def test_holds(reading, value, holds):
 
 
 def test_thresholds_are_quantiles_of_counts_with_enough_distinct_values():
-    rows = [{"calls": n, "flag": True, "few": n % 2} for n in (0, 1, 2, 5, 8, 13)]
+    rows = [{"calls": n, "flag": True, "few": n % 2, "share": n / 10}
+            for n in (0, 1, 2, 5, 8, 13)]
     found = thresholds(rows)
-    assert {r.fact for r in found} == {"calls"}
-    cuts = sorted({r.value for r in found})
-    assert cuts == [1.25, 3.5, 7.25] and {r.test for r in found} == {"at_most", "above"}
+    assert {r.fact for r in found} == {"calls", "share"}
+    calls = sorted({r.value for r in found if r.fact == "calls"})
+    assert calls == [1, 3, 7] and all(type(v) is int for v in calls)  # counts: whole cuts
+    assert sorted({r.value for r in found if r.fact == "share"}) == [0.125, 0.35, 0.725]
+    assert {r.test for r in found} == {"at_most", "above"}
 
 
 def test_words_and_round_trip():

@@ -5,12 +5,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from memalign_nb import LoadReport, NotebookError, read_notebooks
+from memalign_nb import LoadReport, MemAlignWarning, NotebookError, read_notebooks
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -55,7 +56,7 @@ def folder(tmp_path: Path) -> Path:
 
 
 def test_folder_goes_on_past_bad_files_in_sorted_order(folder, caplog):
-    with caplog.at_level(logging.WARNING, logger="memalign_nb.notebooks.folder"):
+    with caplog.at_level(logging.INFO, logger="memalign_nb.notebooks.folder"):
         report = read_notebooks(folder)
     assert sources(report) == ["# a", "# b", "# c"]
     assert [Path(error.path).name for error in report.failures] == [
@@ -68,6 +69,10 @@ def test_folder_goes_on_past_bad_files_in_sorted_order(folder, caplog):
     logged = [record.getMessage() for record in caplog.records]
     assert any("aa_empty.ipynb" in message for message in logged)
     assert any("bb_truncated.ipynb" in message for message in logged)
+    # The caller reports the failures; the library only logs them at INFO (-v), so a
+    # skipped notebook is shown once, not twice.
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "ipynb" in
+                r.getMessage() and "empty" in r.getMessage()]
 
 
 def test_recursive_reads_sub_folders_but_not_hidden_ones(folder):
@@ -144,3 +149,45 @@ def test_progress_bar(folder, capsys):
 def test_report_is_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         LoadReport().notebooks = ()
+
+
+def test_links_and_fifos_in_a_folder_are_failures_not_skipped_in_silence(tmp_path):
+    write_notebook(tmp_path / "good.ipynb", "# good")
+    os.mkfifo(tmp_path / "fifo.ipynb")
+    (tmp_path / "loop_a.ipynb").symlink_to("loop_b.ipynb")
+    (tmp_path / "loop_b.ipynb").symlink_to("loop_a.ipynb")
+    (tmp_path / "dangling.ipynb").symlink_to("missing.ipynb")
+    report = read_notebooks(tmp_path)
+    assert sources(report) == ["# good"]
+    problems = {Path(error.path).name: error.problem for error in report.failures}
+    assert problems == {
+        "dangling.ipynb": "is a dangling symbolic link (to missing.ipynb, which does not exist)",
+        "fifo.ipynb": "is a FIFO (named pipe), not a notebook file; not read",
+        "loop_a.ipynb": "is a symbolic link loop",
+        "loop_b.ipynb": "is a symbolic link loop",
+    }
+
+
+def test_a_dangling_link_named_alone_is_a_failure_of_the_batch(tmp_path):
+    (tmp_path / "gone.ipynb").symlink_to("missing.ipynb")
+    report = read_notebooks([tmp_path / "gone.ipynb"])
+    assert [error.problem for error in report.failures] == [
+        "is a dangling symbolic link (to missing.ipynb, which does not exist)"]
+
+
+def test_schema_problems_give_one_warning_per_batch_and_details_at_info(tmp_path, caplog):
+    doc = json.loads(write_notebook(tmp_path / "x.ipynb", "x").read_text())
+    doc["cells"].append({"cell_type": "markdown", "id": "m", "metadata": {}, "source": "t",
+                         "execution_count": 1})
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.ipynb").write_text(json.dumps(doc))
+    with caplog.at_level(logging.INFO, logger="memalign_nb.notebooks.folder"), \
+            pytest.warns(MemAlignWarning) as record:
+        report = read_notebooks(tmp_path)
+    assert len(report.notebooks) == 4
+    assert len(record) == 1
+    message = str(record[0].message)
+    assert message.startswith("3 of 4 notebooks read despite nbformat schema problems")
+    assert "in 3: cell N: Additional properties" in message
+    details = [r.getMessage() for r in caplog.records if "schema problems" in r.getMessage()]
+    assert len(details) == 3 and all("cell 1" in d for d in details)

@@ -149,6 +149,9 @@ def test_02_align_saves_and_logs_the_judge(aligned, workdir, sample):
     from memalign_nb.align import load_judge
 
     assert_ran_clean(aligned)
+    printed = "".join(o.text for c in aligned.cells for o in c.get("outputs", [])
+                      if o.output_type == "stream")
+    assert "INFO mlflow" not in printed and "CloudPickle" not in printed
     judge_dir = workdir / "memalign-output" / "judge"
     config = json.loads((judge_dir / "config.json").read_text(encoding="utf-8"))
     assert config  # written by AlignedJudge.save
@@ -230,7 +233,8 @@ def test_04_score_gate_fails_on_low_means_and_unreadable_notebooks(scored, workd
         ("03_study", {"folds": "four"}, "ParameterError",
          ["parameter 'folds': expected an integer, got 'four'"]),
         ("02_align", {"dimensions": ["data_imputaton"]}, "UnknownNameError",
-         ["unknown dimension 'data_imputaton'; known: library_installation"]),
+         ["unknown dimension 'data_imputaton' (did you mean data_imputation?); known: "
+          "library_installation"]),
         ("04_score", {"judge": "no-such/judge"}, "ParameterError",
          ["parameter 'judge': no judge folder there; run 02_align.ipynb first"]),
         ("01_grade", {"demo_grades": "maybe"}, "ParameterError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import random
 import time
 import warnings
@@ -14,7 +15,10 @@ import pytest
 from nbformat import v4
 
 from memalign_nb import MemAlignWarning, NotebookError
+from memalign_nb.errors import NotebookLimitError
 from memalign_nb.notebooks import read_notebook, reads_notebook
+from memalign_nb.notebooks.limits import NotebookLimits
+from memalign_nb.notebooks.reader import MAX_PROBLEMS
 
 BAD = Path(__file__).parent / "data" / "bad"
 
@@ -264,6 +268,136 @@ def test_missing_file_and_folder():
 
 def test_deeply_nested_json_is_an_error_not_a_crash():
     assert "nested too deeply" in problem_of("[" * 200_000 + "]" * 200_000)
+
+
+@pytest.mark.parametrize("depth", [450, 600, 999])
+def test_json_nested_500_to_999_deep_is_this_notebooks_error(depth):
+    text = make_fixtures.deep_nesting(depth).decode()
+    problem = problem_of(text)
+    assert "JSON nesting" in problem or "nested too deeply" in problem
+
+
+def test_deep_nesting_fixture_is_a_notebook_error_not_a_recursion_error():
+    assert "JSON nesting" in problem_of(BAD / "deep_nesting.ipynb")
+
+
+def test_deep_nesting_within_a_raised_limit_still_fails_as_a_notebook_error():
+    text = make_fixtures.deep_nesting(900).decode()
+    with pytest.raises(NotebookError, match="nested too deeply"):
+        reads_notebook(text, limits=NotebookLimits(max_depth=10_000))
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("cell_type_7.ipynb", "a number"), ("cell_type_null.ipynb", "null"),
+     ("cell_type_list.ipynb", "a list")],
+)
+def test_a_cell_type_that_is_not_text_is_read_as_raw(name, kind):
+    with pytest.warns(MemAlignWarning, match=f"cell 1 has cell_type {kind}"):
+        notebook = read_notebook(BAD / name)
+    assert [(c.cell_type, c.source) for c in notebook.cells] == [("code", "x = 1"),
+                                                                  ("raw", "y = 2")]
+    assert notebook.schema_problems[0] == f"cell 1 has cell_type {kind}; read as a raw cell"
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"nbformat": 4, "nbformat_minor": "x", "metadata": {}, "cells": [{"cell_type": "code",
+                                                                        "source": "x"}]},
+        {"nbformat": 3, "metadata": {}, "worksheets": [{"cells": [{"cell_type": 7}]}]},
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+         "cells": [{"cell_type": "code", "source": "x", "metadata": {}, "outputs": [7]}]},
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+         "cells": [{"cell_type": "markdown", "source": "x", "metadata": {}, "attachments": 7}]},
+        {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [{"cell_type": "code",
+         "source": "x", "metadata": {}, "outputs": [{"output_type": "display_data",
+                                                     "data": [1]}]}]},
+    ],
+)
+def test_any_failure_to_read_is_a_notebook_error_or_a_read(doc):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MemAlignWarning)
+        try:
+            notebook = reads_notebook(json.dumps(doc), path="odd.ipynb")
+        except NotebookError as error:
+            assert error.path == "odd.ipynb"
+        else:
+            assert notebook.cells
+
+
+def test_a_fifo_named_directly_is_refused_without_hanging(tmp_path):
+    fifo = tmp_path / "pipe.ipynb"
+    os.mkfifo(fifo)
+    assert problem_of(fifo) == "is a FIFO (named pipe), not a notebook file; not read"
+
+
+def test_links_that_lead_nowhere_are_named(tmp_path):
+    (tmp_path / "a.ipynb").symlink_to("b.ipynb")
+    (tmp_path / "b.ipynb").symlink_to("a.ipynb")
+    (tmp_path / "gone.ipynb").symlink_to("missing.ipynb")
+    assert problem_of(tmp_path / "a.ipynb") == "is a symbolic link loop"
+    assert problem_of(tmp_path / "gone.ipynb").startswith("is a dangling symbolic link")
+
+
+# ---------------------------------------------------------------- limits
+
+
+def test_a_cell_of_100k_lines_is_refused_by_the_line_limit_before_nbformat_reads_it():
+    with pytest.raises(NotebookLimitError) as info:
+        reads_notebook(make_fixtures.big_cell(), path="big.ipynb")
+    error = info.value
+    assert (error.path, error.limit, error.maximum) == ("big.ipynb", "max_lines", 10_000)
+    assert error.value > 10_000
+    assert "--max-lines" in str(error)
+
+
+def test_a_notebook_of_10k_cells_is_refused_by_the_cell_limit():
+    with pytest.raises(NotebookLimitError) as info:
+        reads_notebook(make_fixtures.many_cells())
+    assert (info.value.limit, info.value.value, info.value.maximum) == ("max_cells", 10_000,
+                                                                        2_000)
+
+
+def test_limits_are_configurable(tmp_path):
+    notebook = reads_notebook(make_fixtures.many_cells(3_000),
+                              limits=NotebookLimits(max_cells=5_000))
+    assert len(notebook.cells) == 3_000
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(make_fixtures.many_cells(10))
+    with pytest.raises(NotebookLimitError, match="max_bytes"):
+        read_notebook(path, limits=NotebookLimits(max_bytes=100))
+    with pytest.raises(ValueError, match="max_cells"):
+        NotebookLimits(max_cells=0)
+
+
+def test_validation_of_a_large_notebook_without_ids_stays_linear():
+    """A 4.5 notebook without cell ids once sent every cell through jsonschema (3 ms each)."""
+    text = make_fixtures.many_cells(2_000).decode()
+    text = json.dumps({**json.loads(text), "cells": [
+        {k: v for k, v in cell.items() if k != "id"} for cell in json.loads(text)["cells"]]})
+    from nbformat import validator
+
+    calls = []
+    original = validator.iter_validate
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validator, "iter_validate", counting)
+        notebook = reads_notebook(text)
+    assert len(notebook.cells) == 2_000 and not notebook.schema_problems
+    assert calls == []  # the fast validator found nothing, so jsonschema never ran
+
+
+def test_schema_problems_are_located_cell_by_cell_and_capped():
+    cells = [markdown(f"c{i}", id=f"c{i}", execution_count=i) for i in range(500)]
+    with pytest.warns(MemAlignWarning):
+        notebook = reads_notebook(notebook_json(cells, metadata={}))
+    assert len(notebook.schema_problems) == MAX_PROBLEMS
+    assert notebook.schema_problems[3].startswith("cell 3: ")
 
 
 def test_malformed_cell_source_is_an_error():

@@ -204,3 +204,46 @@ def test_every_real_notebook_sections_within_budget(real_notebook_paths):
             assert all(0 <= i < len(nb.cells) for i in section.cell_indices)
             shown_cells += len(section.cell_indices)
     assert shown_cells > 60 * 9
+
+
+def _training_notebook(n_cells: int) -> Notebook:
+    """``n_cells`` cells that each train a model and print its score, between notes."""
+    cells = [("code", "X_train, X_test, y_train, y_test = train_test_split(X, y)")]
+    for i in range(n_cells):
+        cells += [("code", f"model_{i} = LogisticRegression(C={i})\n"
+                           f"model_{i}.fit(X_train, y_train)\n"
+                           f"print(model_{i}.score(X_test, y_test))"),
+                  ("markdown", f"Model {i} done.")]
+    return notebook(cells, outputs={i: f"0.{i:04d}\n" * 20 for i in range(1, 2 * n_cells, 2)})
+
+
+@pytest.mark.parametrize("n_cells", [300, 1500])
+def test_a_section_of_many_cells_keeps_to_its_budget(n_cells):
+    section = build_section(_training_notebook(n_cells), "model_training", token_budget=2500)
+    assert section.tokens <= 2500
+    trim_line = next(line for line in section.text.splitlines() if line.startswith("# Trimmed"))
+    assert len(trim_line) < 600  # a trim note lists a few runs, then a count
+    assert f"({n_cells - 1:,} cells)" in trim_line or f"({n_cells:,} cells)" in trim_line
+
+
+def test_trimming_work_grows_linearly_with_the_cells(monkeypatch):
+    """Counted in characters tokenized, not seconds: the trim notes were once re-counted
+    whole (and the cell list re-sorted) for every cell removed, which is quadratic."""
+    import memalign_nb.sections.sectioner as sectioner
+
+    def tokenized_chars(n_cells: int) -> int:
+        seen = []
+        original = sectioner.count_tokens
+
+        def counting(text: str) -> int:
+            seen.append(len(text))
+            return original(text)
+
+        monkeypatch.setattr(sectioner, "count_tokens", counting)
+        monkeypatch.setattr(sectioner, "_tokens", counting)
+        build_section(_training_notebook(n_cells), "model_training")
+        monkeypatch.undo()
+        return sum(seen)
+
+    small, large = tokenized_chars(400), tokenized_chars(1600)
+    assert large < 6 * small  # 4x the cells: about 4x the work, never 16x

@@ -82,7 +82,9 @@ def test_report_holds_the_headline_ablation_guidelines_and_plots(result, saved):
     md = saved.report_md.read_text()
     data = result.to_dict()
     headers, rows = headline_table(data)
-    assert headers[2:4] == ("baseline MAE [95% CI]", "full MAE [95% CI]")
+    head = data["headline_variant"]
+    assert headers[2:4] == ("baseline MAE [95% CI]", f"{head} MAE [95% CI]")
+    assert headers[4:] == ("MAE change", "significant", "rater-vs-rater MAE")
     assert [r[0] for r in rows] == [*result.dimensions, "all"]
     for row in rows:
         assert "| " + " | ".join(map(str, row)) + " |" in md
@@ -156,17 +158,77 @@ def test_headline_names_dimensions_made_worse_within_noise(result):
     import copy
 
     data = result.to_dict()
+    head = data["headline_variant"]
     dimension = result.dimensions[0]
     for row in data["dimensions"].values():
-        row["full"]["improvement"] = {"estimate": 0.02, "low": -0.01, "high": 0.05}
+        row[head]["improvement"] = {"estimate": 0.02, "low": -0.01, "high": 0.05}
     assert "within noise" not in headline_summary(data)
     worse = copy.deepcopy(data)
     row = worse["dimensions"][dimension]
-    row["baseline"]["mae"], row["full"]["mae"] = 0.25, 0.3
-    row["full"]["improvement"] = {"estimate": -0.05, "low": -0.2, "high": 0.0}
-    worse["variants"]["full"]["significantly_worse"] = []
+    row["baseline"]["mae"], row[head]["mae"] = 0.25, 0.3
+    row[head]["improvement"] = {"estimate": -0.05, "low": -0.2, "high": 0.0}
+    worse["variants"][head]["significantly_worse"] = []
     text = headline_summary(worse)
     assert (f"Worse within noise (the change's interval includes 0) on: {dimension} "
             "(0.250 to 0.300).") in text
-    worse["variants"]["full"]["significantly_worse"] = [dimension]
+    worse["variants"][head]["significantly_worse"] = [dimension]
     assert "within noise" not in headline_summary(worse)
+
+
+def _variant_rows(data, variant, mae, reduction):
+    for row in data["dimensions"].values():
+        row[variant].update(mae=mae, reduction=reduction,
+                            improvement={"estimate": 0.0, "low": -0.1, "high": 0.1})
+
+
+def test_headline_names_the_best_variant_and_never_says_negative_fewer(result):
+    import copy
+
+    from memalign_nb.study.result import mae_change
+
+    data = copy.deepcopy(result.to_dict())
+    data["headline_variant"] = "episodic"  # what StudyResult picks when it is the best
+    _variant_rows(data, "episodic", 0.1, 0.37)
+    text = headline_summary(data)
+    assert "The best variant is episodic (of episodic, semantic, full)." in text
+    assert "37% fewer errors" in text
+    _variant_rows(data, "episodic", 0.5, -0.04)
+    text = headline_summary(data)
+    assert "4% more errors" in text and "-4%" not in text and "fewer errors" not in text
+    assert mae_change({"reduction": 0.37}) == "-37%"  # the table's and mae.png's label
+    assert mae_change({"reduction": -0.04}) == "+4%"
+
+
+def test_the_plot_and_the_table_show_the_same_change(result, saved):
+    from memalign_nb.study import plots
+    from memalign_nb.study.result import mae_change
+
+    data = result.to_dict()
+    figure = plots.mae_chart(data)
+    labels = {t.get_text() for t in figure.axes[0].texts}
+    head = data["headline_variant"]
+    table = {row[4] for row in headline_table(data)[1] if row[0] != "all"}
+    assert {label.rstrip(" *") for label in labels} == table
+    assert all(mae_change(data["dimensions"][d][head]) in labels or
+               mae_change(data["dimensions"][d][head]) + " *" in labels
+               for d in result.dimensions if data["dimensions"][d][head].get("reduction")
+               is not None)
+
+
+def test_failed_items_are_said_and_too_many_stop_significance(result):
+    import copy
+
+    data = copy.deepcopy(result.to_dict())
+    data["comparison"] = {"items": 90, "compared": 60, "left_out": 30, "max_failed": 0.05,
+                          "significance_tested": False}
+    text = headline_summary(data)
+    assert text.startswith("30 of 90 graded items (33%) had a judgment that failed in some "
+                           "variant and are left out, so every variant is compared on the "
+                           "same 60 items. That is more than the 5% allowed (--max-failed)")
+
+
+def test_the_title_names_the_dataset_folder_not_its_install_path(result):
+    data = result.to_dict()
+    data["dataset"]["path"] = "/opt/venv/lib/python3.11/site-packages/memalign_nb/datasets/sample"
+    title = report_blocks(data, {})[0]
+    assert title == ("h1", f"Alignment study: {data['params']['judge']} on sample")

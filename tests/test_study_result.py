@@ -97,10 +97,19 @@ def test_pooled_row_sums_support_and_weights_signed_error_by_it():
     assert pooled["n_failed"] == 0 and "confusion" not in pooled
 
 
-def test_headline_variant_is_full_then_the_last_aligned_one():
+def test_headline_variant_is_the_best_aligned_one():
+    import dataclasses
+
     assert make_result().headline_variant == "full"
     assert make_result(variants=("baseline", "semantic")).headline_variant == "semantic"
     assert make_result(variants=("baseline",)).headline_variant is None
+    result = make_result()
+    better = {**result.mae, "semantic": {**result.mae["semantic"],
+                                         POOLED: Interval(-0.0, 0.0, 0.0)}}
+    tie = dataclasses.replace(result, mae=better)
+    assert tie.headline_variant == "full"  # a tie goes to the variant with more memory
+    better["semantic"][POOLED] = Interval(-0.1, -0.2, 0.0)
+    assert dataclasses.replace(result, mae=better).headline_variant == "semantic"
 
 
 def test_guidelines_are_grouped_across_folds_and_ranked_by_folds_then_support():

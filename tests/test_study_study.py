@@ -197,6 +197,47 @@ def test_failed_judgments_are_counted_not_scored(fake_align, dataset):
     assert result.to_dict()["dimensions"]["model_use"]["baseline"]["n_failed"] == 1
 
 
+def _failing_baseline(dataset, share: float):
+    """The lenient judge failing on every n-th graded item, as a flaky LLM would."""
+    judge = lenient_judge(dataset)
+    keys = sorted(judge.scores)
+    for key in keys[:: max(1, round(1 / share))]:
+        judge.scores.pop(key)
+    return judge
+
+
+def test_variants_are_compared_only_on_items_all_of_them_scored(fake_align, dataset):
+    judge = _failing_baseline(dataset, 0.03)
+    result = AlignmentStudy(judge, n_bootstrap=400, progress=False).fit(dataset).result_
+    failed = {(j.case_id, j.dimension) for j in result.judgments["baseline"] if not j.ok}
+    reference = reference_scores(dataset.feedback)
+    compared = {k: v for k, v in reference.items() if k not in failed}
+    for variant in result.variants:  # the full variant is scored on the failed items too
+        expected = agreement_metrics(result.judgments[variant], compared)
+        for dim in DIMS:
+            assert result.metrics[variant][dim].mae == pytest.approx(expected[dim].mae)
+            assert result.metrics[variant][dim].n == expected[dim].n
+    data = result.to_dict()
+    assert data["comparison"] == {"items": len(reference), "compared": len(compared),
+                                  "left_out": len(failed), "max_failed": 0.05,
+                                  "significance_tested": True}
+    assert data["variants"]["full"]["significantly_better"]
+
+
+def test_too_many_failures_and_nothing_is_called_significant(fake_align, dataset):
+    judge = _failing_baseline(dataset, 0.33)
+    result = AlignmentStudy(judge, n_bootstrap=400, progress=False).fit(dataset).result_
+    data = result.to_dict()
+    assert data["comparison"]["significance_tested"] is False
+    assert not any(row[v].get("significant") for row in data["dimensions"].values()
+                   for v in result.aligned_variants)
+    assert data["variants"]["full"]["significantly_better"] == []
+    relaxed = AlignmentStudy(judge, n_bootstrap=400, progress=False,
+                             max_failed=0.5).fit(dataset).result_.to_dict()
+    assert relaxed["comparison"]["significance_tested"] is True
+    assert relaxed["variants"]["full"]["significantly_better"]
+
+
 def test_a_baseline_only_study_needs_no_alignment(monkeypatch, dataset):
     monkeypatch.setitem(sys.modules, "memalign_nb.align", None)  # importing it would fail
     result = run(dataset, variants=("baseline",))
@@ -242,8 +283,9 @@ def test_results_json_has_every_documented_field_and_no_undocumented_one(fake_al
         assert set(block) == documented[title], title
     assert set(data["timings"]) == {"baseline", "align", "align_per_fold_dimension", "score",
                                     "statistics", "total"}
-    assert set(data["usage"]) == {"judgments", "model_calls", "cache_hits", "failures",
-                                  "prompt_tokens", "completion_tokens"}
+    assert set(data["usage"]) == {"judgments", "model_calls", "retries", "cache_hits",
+                                  "failures", "prompt_tokens", "completion_tokens"}
+    assert set(data["comparison"]) == documented["comparison"]
     row = data["dimensions"]["model_use"]["full"]
     assert row["reduction"] == pytest.approx(
         row["improvement"]["estimate"] / data["dimensions"]["model_use"]["baseline"]["mae"],

@@ -99,7 +99,7 @@ def test_unknown_order_lists_the_valid_ones():
         (2, "  fine  ", 3, (2, "fine")),
         (3, "", 3, (3, "")),     # agrees with the judge: no rationale needed
         (1, "", None, (1, "")),  # no judge: no rationale needed
-        ("2", "x", 2, (2, "x")),
+        (2.0, "x", 2, (2, "x")),
     ],
 )
 def test_check_grade_input_accepts(score, rationale, judge, expected):

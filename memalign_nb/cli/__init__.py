@@ -2,7 +2,9 @@
 
 Each command module exposes ``add_parser(subparsers)``, which adds its sub-parser and sets
 ``func(args) -> int`` as the default. Errors the library raises on purpose
-(:class:`~memalign_nb.errors.MemAlignError`) print as one line and exit 2.
+(:class:`~memalign_nb.errors.MemAlignError`) print as one line and exit 2; Ctrl-C prints
+one line and exits 130; warnings print as one ``warning:`` line each, without the library
+source line Python would add.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import argparse
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
 from memalign_nb.errors import MemAlignError
 
@@ -50,8 +54,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    try:
-        return int(args.func(args) or 0)
-    except MemAlignError as exc:
-        print(f"memalign-nb {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    with warnings.catch_warnings():
+        warnings.showwarning = _one_line_warning
+        try:
+            return int(args.func(args) or 0)
+        except MemAlignError as exc:
+            print(f"memalign-nb {args.command}: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"\nmemalign-nb {args.command}: interrupted", file=sys.stderr)
+            return 130
+
+
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as ``memalign-nb: warning: message`` (the source file and line are noise)."""
+    print(f"memalign-nb: warning: {message}", file=file or sys.stderr)
+
+

@@ -13,18 +13,20 @@ of ``*.ipynb``) with any judge reference (:mod:`memalign_nb.integrations.judge_r
 typically the folder ``align`` wrote; a notebook that cannot be read is reported
 and the others are scored. Its table shows one row per notebook and one column per
 dimension (``-`` for a failed judgment); ``--out`` also writes every judgment as a JSON
-line. Both exit 2 on a bad dataset or judge directory; ``score`` exits 1 when a notebook
-could not be read or a judgment failed, 0 otherwise.
+line. Its table shows every dimension by its full name and marks with ``*`` the ones the
+judge was aligned on (the others are the base judge's scores). Both exit 2 on a bad dataset
+or judge directory; ``score`` exits 1 when a notebook could not be read or a judgment
+failed, 0 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +34,13 @@ from memalign_nb.cli.options import (
     add_batch_arguments,
     add_dimensions_argument,
     add_judge_command,
+    add_limit_arguments,
     add_model_server_arguments,
     dimension_list,
     judge_from_args,
     memory_options,
-    open_output,
+    notebook_limits,
+    open_dataset,
     text_table,
 )
 
@@ -96,6 +100,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     add_batch_arguments(score)
     add_model_server_arguments(score)
+    add_limit_arguments(score)
     align.set_defaults(func=run_align)
     score.set_defaults(func=run_score)
 
@@ -104,17 +109,17 @@ def run_align(args: argparse.Namespace) -> int:
     """The ``align`` command."""
     from memalign_nb.align import MemAlign
     from memalign_nb.align.persistence import check_target
-    from memalign_nb.datasets import load_dataset
 
     check_target(args.out, args.overwrite)  # before paying for any judgment
-    dataset = load_dataset(args.dataset)
+    judge = judge_from_args(args)  # a bad name is refused before the dataset is read
+    dataset = open_dataset(args)
     started = time.perf_counter()
     aligned = MemAlign(
         semantic=not args.no_semantic,
         episodic=not args.no_episodic,
         episodic_policy=args.policy,
         **memory_options(args),
-    ).fit(judge_from_args(args), dataset)
+    ).fit(judge, dataset)
     root = aligned.save(args.out, overwrite=args.overwrite)
     summary = aligned.summary()
     rows = [[d, s["items"], s["examples"], s["guidelines"]] for d, s in summary.items()]
@@ -131,6 +136,7 @@ def run_align(args: argparse.Namespace) -> int:
 
 def run_score(args: argparse.Namespace) -> int:
     """The ``score`` command."""
+    from memalign_nb.atomic import atomic_write
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.notebooks import read_notebooks
 
@@ -138,7 +144,14 @@ def run_score(args: argparse.Namespace) -> int:
     dimensions = dimension_list(args.dimensions) or judge.dimensions
     for dimension in dimensions:
         check_dimension(dimension, judge.dimensions)
-    report = read_notebooks([Path(p) for p in args.paths], progress=not args.no_progress)
+    folder = Path(args.out or ".").absolute().parent
+    if args.out not in (None, "-") and not (folder.is_dir() and os.access(folder, os.W_OK)):
+        print(f"memalign-nb score: error: cannot write {args.out}: {folder} is not a "
+              "writable folder", file=sys.stderr)  # said before any judgment is paid for
+        return 2
+    report = read_notebooks(
+        [Path(p) for p in args.paths], limits=notebook_limits(args), progress=not args.no_progress
+    )
     for failure in report.failures:
         print(f"memalign-nb score: skipped {failure}", file=sys.stderr)
     cases = _cases(report.notebooks)
@@ -146,10 +159,19 @@ def run_score(args: argparse.Namespace) -> int:
         cases, dimensions, concurrency=args.concurrency, progress=not args.no_progress
     )
     table_to = sys.stderr if args.out == "-" else sys.stdout
-    if args.out:
-        with ExitStack() as stack:
-            open_output(stack, args.out).writelines(j.to_json_line() for j in judgments)
-    print(_score_table(judgments, [c.case_id for c in cases], dimensions), file=table_to)
+    if args.out == "-":
+        sys.stdout.writelines(j.to_json_line() for j in judgments)
+    elif args.out:
+        lines = "".join(j.to_json_line() for j in judgments)
+        try:  # replaced whole, and only now: a failed run leaves the old file
+            atomic_write(args.out, lambda handle: handle.write(lines))
+        except OSError as exc:
+            print(f"memalign-nb score: error: cannot write {args.out}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return 2
+    aligned = set(getattr(judge, "aligned_dimensions", ()))
+    print(_score_table(judgments, [c.case_id for c in cases], dimensions, aligned),
+          file=table_to)
     failed = [j for j in judgments if not j.ok]
     for judgment in failed[:3]:
         print(f"failed: {judgment.case_id}/{judgment.dimension}: {judgment.error}", file=sys.stderr)
@@ -176,14 +198,15 @@ def _cases(notebooks: Sequence[Any]) -> list[Any]:
 
 
 def _score_table(
-    judgments: Sequence[Any], case_ids: Sequence[str], dimensions: Sequence[str]
+    judgments: Sequence[Any], case_ids: Sequence[str], dimensions: Sequence[str],
+    aligned: set[str],
 ) -> str:
-
+    """One row per notebook, one column per dimension (full names; ``*`` = aligned)."""
     scores = {(j.case_id, j.dimension): j.score if j.ok else "-" for j in judgments}
     rows = [[case_id, *(scores.get((case_id, d), "-") for d in dimensions)] for case_id in case_ids]
-    return text_table(("notebook", *(_short(d) for d in dimensions)), rows)
-
-
-def _short(dimension: str) -> str:
-    """A column header: ``data_imputation`` -> ``data_imp``."""
-    return dimension if len(dimension) <= 10 else dimension[:8]
+    headers = ("notebook", *(f"{d}*" if d in aligned else d for d in dimensions))
+    shown = [d for d in dimensions if d in aligned]
+    legend = (f"* aligned with expert memory: {', '.join(shown)}; the others are scored by "
+              "the base judge alone" if shown else "no dimension shown is aligned: every score "
+              "is the base judge's alone")
+    return text_table(headers, rows) + "\n" + legend

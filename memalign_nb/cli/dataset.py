@@ -1,24 +1,33 @@
-"""``memalign-nb dataset``: check a dataset folder and summarise its grades.
+"""``memalign-nb dataset``: check a dataset folder, summarise its grades, export its store.
 
 ``memalign-nb dataset validate DATASET`` prints every problem as ``file:line: message`` and
 exits 1 when there is any; ``memalign-nb dataset stats DATASET`` prints the cases, raters,
 score distribution per dimension and the human inter-rater agreement, counting the grades
 of ``feedback.jsonl`` and of the dataset's feedback store (``DATASET/feedback.sqlite``, or
-``--store``), whose current grades win over the file's for the same rater and item.
+``--store``), whose current grades win over the file's for the same rater and item, as in
+every command (:func:`~memalign_nb.datasets.load_dataset` decides);
+``memalign-nb dataset export DATASET --out FILE`` writes the store's grades as JSONL (or
+CSV, by the file's suffix).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from memalign_nb.cli.options import text_table
+from memalign_nb.cli.options import (
+    add_dataset_arguments,
+    add_limit_arguments,
+    notebook_limits,
+    open_dataset,
+    text_table,
+)
 
 if TYPE_CHECKING:
-    from memalign_nb.feedback import Grade
     from memalign_nb.rubrics import Rubric
 
 logger = logging.getLogger(__name__)
@@ -62,7 +71,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "pairs that both found the item applicable, agreement on applicability (0 vs 1-3), "
         "and ordinal Krippendorff's alpha.",
     )
-    for sub, func in ((validate, _validate), (stats, _stats)):
+    export = actions.add_parser(
+        "export",
+        help="write the grades of the dataset's feedback store as JSONL or CSV",
+        description="Write the current grades of the feedback store (DATASET/feedback.sqlite, "
+        "or --store) to --out, atomically: JSONL, or CSV when the file ends in .csv; '-' "
+        "writes JSONL to standard output. --history writes every version of every grade.",
+    )
+    for sub, func in ((validate, _validate), (stats, _stats), (export, _export)):
         sub.add_argument("dataset", metavar="DATASET", help="the dataset folder")
         sub.add_argument(
             "--rubrics",
@@ -72,44 +88,51 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             help="rubric file or folder adding custom dimensions (repeatable)",
         )
         sub.set_defaults(func=func)
-    stats.add_argument(
-        "--store",
-        metavar="FILE",
-        help="feedback store whose grades to count too (default DATASET/feedback.sqlite "
-        "when it exists)",
+    add_limit_arguments(validate)
+    add_dataset_arguments(stats)
+    export.add_argument(
+        "--store", metavar="FILE", help="the feedback store (default DATASET/feedback.sqlite)"
+    )
+    export.add_argument(
+        "--out", default="-", metavar="FILE", help="where to write (default '-', standard output)"
+    )
+    export.add_argument(
+        "--history", action="store_true", help="every version of every grade, oldest first"
     )
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from memalign_nb.datasets import DatasetError, load_dataset
+    from memalign_nb.datasets import load_dataset, validate_dataset
 
-    try:
-        dataset = load_dataset(args.dataset, rubrics=_rubrics(args))
-    except DatasetError as exc:
-        for problem in exc.problems:
-            print(problem)
-        count = len(exc.problems)
+    rubrics, limits = _rubrics(args), notebook_limits(args)
+    problems = validate_dataset(args.dataset, rubrics=rubrics, limits=limits)
+    for problem in problems:
+        print(problem)
+    if problems:
+        count = len(problems)
         print(f"{count} problem{'s' if count != 1 else ''} in {args.dataset}")
         return 1
+    dataset = load_dataset(args.dataset, rubrics=rubrics, limits=limits)
     print(f"ok: {len(dataset.cases)} cases, {len(dataset.feedback)} grades")
     return 0
 
 
 def _stats(args: argparse.Namespace) -> int:
-    from memalign_nb.datasets import load_dataset
+    from memalign_nb.datasets.loader import FEEDBACK_FILE
     from memalign_nb.feedback import noise_floor
 
     rubrics = _rubrics(args)
-    dataset = load_dataset(args.dataset, rubrics=rubrics)
-    stored = stored_grades(args, rubrics)
-    grades = list(dataset.with_grades(stored).feedback)
+    dataset = open_dataset(args, rubrics)
+    grades = list(dataset.feedback)
     task_types = Counter(case.task_type or "unknown" for case in dataset.cases)
     raters = sorted({g.rater for g in grades})
     print(f"dataset  {dataset.path}")
     print(f"cases    {len(dataset.cases)} ({_counts(task_types)})")
     print(f"raters   {len(raters)}{': ' + ', '.join(raters) if raters else ''}")
-    sources = f"feedback.jsonl {len(dataset.feedback)}, store {len(stored)}" if stored else ""
-    print(f"grades   {len(grades)}{f' ({sources})' if sources else ''}")
+    sources = ", ".join(
+        f"{name if name == FEEDBACK_FILE else 'store'} {count}" for name, count in dataset.sources
+    )
+    print(f"grades   {len(grades)}{f' ({sources})' if len(dataset.sources) > 1 else ''}")
     print()
     floors = noise_floor(grades, dimensions=list(rubrics))
     rows = []
@@ -135,19 +158,31 @@ def _stats(args: argparse.Namespace) -> int:
     return 0
 
 
-def stored_grades(args: argparse.Namespace, rubrics: dict[str, Rubric]) -> list[Grade]:
-    """The current grades of the store named by ``--store`` or found in the dataset."""
+def _export(args: argparse.Namespace) -> int:
+    import sys
+
     from memalign_nb.datasets.loader import STORE_FILE
     from memalign_nb.errors import FeedbackStoreError
     from memalign_nb.feedback import FeedbackStore
+    from memalign_nb.feedback.io import grade_to_row
 
     path = Path(args.store) if args.store else Path(args.dataset) / STORE_FILE
     if not path.is_file():
-        if args.store:
-            raise FeedbackStoreError(str(path), "no such feedback store file")
-        return []
-    with FeedbackStore(path, dimensions=rubrics) as store:
-        return store.grades()
+        raise FeedbackStoreError(str(path), "no feedback store here (grades are saved to it by "
+                                 "the grading panel and page)")
+    with FeedbackStore(path, dimensions=_rubrics(args)) as store:
+        if args.out == "-":
+            rows = store.every_version() if args.history else store.grades()
+            for grade in rows:
+                print(json.dumps(grade_to_row(grade), ensure_ascii=False))
+            count = len(rows)
+        elif args.out.endswith(".csv"):
+            count = store.export_csv(args.out, history=args.history)
+        else:
+            count = store.export_jsonl(args.out, history=args.history)
+    where = "standard output" if args.out == "-" else args.out
+    print(f"exported {count} grades from {path} to {where}", file=sys.stderr)
+    return 0
 
 
 def _rubrics(args: argparse.Namespace) -> dict[str, Rubric]:

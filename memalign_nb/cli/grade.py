@@ -14,7 +14,10 @@ notebook is located with :func:`importlib.util.find_spec`, which finds a package
 running its code.
 
 The URL carries a random token (``?token=...``): the page can read and write grades, so
-other local users and web pages must not reach it without the link.
+other local users and web pages must not reach it without the link. The token reaches
+Voila through its environment (``JUPYTER_TOKEN``, which Jupyter Server's identity provider
+reads), never its command line: any local user can list command lines with ``ps``, while
+a process's environment is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 """Voila listens on loopback only."""
+
+ENV_TOKEN = "JUPYTER_TOKEN"
+"""Environment variable Jupyter Server reads the access token from."""
 
 
 def grade_page() -> Path:
@@ -79,8 +85,11 @@ def _is_free(port: int) -> bool:
     return True
 
 
-def voila_command(page: str | PathLike[str], port: int, token: str) -> list[str]:
-    """The Voila command line: loopback only, this port only, no browser, token required."""
+def voila_command(page: str | PathLike[str], port: int) -> list[str]:
+    """The Voila command line: loopback only, this port only, no browser, token required.
+
+    The token itself is not on it: Voila reads it from :data:`ENV_TOKEN`.
+    """
     return [
         sys.executable,
         "-m",
@@ -90,7 +99,7 @@ def voila_command(page: str | PathLike[str], port: int, token: str) -> list[str]
         "--Voila.port_retries=0",  # never drift to another port: the URL names this one
         f"--Voila.ip={HOST}",
         "--no-browser",
-        f"--Voila.token={token}",
+        "--Voila.auto_token=True",  # the identity provider takes the token from ENV_TOKEN
         "--theme=light",
     ]
 
@@ -196,13 +205,13 @@ def start_grade_server(
     settings = PageSettings(
         str(folder), rater.strip(), str(Path(store).resolve() if store else folder / STORE_FILE),
         judge)
-    env = {**os.environ, **settings.to_environment()}
+    env = {**os.environ, **settings.to_environment(), ENV_TOKEN: token}
     # Voila keeps writing to its own copy of the descriptor after this file object closes.
     with tempfile.NamedTemporaryFile(
         "w+", prefix="memalign-nb-voila-", suffix=".log", delete=False
     ) as log:
         process = subprocess.Popen(
-            voila_command(page, port, token),
+            voila_command(page, port),
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,

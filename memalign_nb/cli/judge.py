@@ -3,14 +3,20 @@
 ::
 
     memalign-nb judge DATASET [--model M] [--dimensions D ...] [--concurrency N] [--rps R]
-                      [--base-url URL] [--out FILE] [--no-cache]
+                      [--base-url URL] [--out FILE] [--no-cache] [--strict] [--no-store]
 
-Every judgment becomes one JSON line (:meth:`~memalign_nb.judges.base.Judgment.to_dict`).
+Every judgment becomes one JSON line (:meth:`~memalign_nb.judges.base.Judgment.to_dict`),
+saved to ``FILE.partial`` the moment it is made; ``FILE`` is replaced, whole, only when the
+run is complete. A run that fails or is interrupted (Ctrl-C exits with code 130) leaves
+``FILE`` as it was, and running the same command again resumes from ``FILE.partial``.
+Notebooks that cannot be read are listed once and the others judged (``--strict`` stops
+instead).
 Where the dataset has human grades, a table per dimension follows: n (items the experts
 marked applicable that the judge scored), MAE against the raters' median, mean signed error
 (judge minus human; positive = lenient), exact agreement, and failures; then the calls,
 cache hits, tokens and wall time of the run. Exits 1 when any judgment failed (run it again
-to retry only those: the others come from the cache), 0 otherwise.
+to retry only those: the others come from the cache), 0 otherwise; 2 on a bad dataset (or,
+with ``--strict``, an unreadable notebook).
 """
 
 from __future__ import annotations
@@ -28,8 +34,7 @@ from memalign_nb.cli.options import (
     add_judge_command,
     dimension_list,
     judge_from_args,
-    open_output,
-    positive_float,
+    open_dataset,
     text_table,
 )
 
@@ -49,20 +54,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "error (judge minus human; positive = lenient), exact agreement and failures.",
     )
     parser.add_argument(
-        "--timeout",
-        type=positive_float,
-        metavar="S",
-        help="seconds per LLM request before it is retried (default 60, or the saved "
-        "judge's)",
-    )
-    parser.add_argument(
-        "--max-retries",
-        type=int,
-        metavar="N",
-        help="retries of a rate-limited, timed-out or failed request (default 3, or the "
-        "saved judge's)",
-    )
-    parser.add_argument(
         "--include-facts",
         action="store_true",
         help="show the LLM the sectioner's static-analysis facts as hints",
@@ -71,7 +62,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out",
         default="judgments.jsonl",
         metavar="FILE",
-        help="JSONL output (default judgments.jsonl; '-' for standard output)",
+        help="JSONL output, replaced only once the run is complete; judgments are saved "
+        "to FILE.partial as they come, and a rerun resumes from it (default "
+        "judgments.jsonl; '-' for standard output)",
     )
     parser.add_argument(
         "--rubrics",
@@ -84,30 +77,56 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _judge(args: argparse.Namespace) -> int:
-    from memalign_nb.datasets import load_dataset
     from memalign_nb.dimensions import check_dimension
     from memalign_nb.judges.batch import run_batch_with_stats
+    from memalign_nb.judges.journal import JudgmentJournal
     from memalign_nb.rubrics import load_rubrics
 
     rubrics = load_rubrics(args.rubrics)
-    dataset = load_dataset(args.dataset, rubrics=rubrics)
     judge = judge_from_args(
         args,
         rubrics=rubrics if args.rubrics else None,
-        timeout=args.timeout,
-        max_retries=args.max_retries,
         include_facts=args.include_facts or None,
     )
     dimensions = dimension_list(args.dimensions) or judge.dimensions
-    for dimension in dimensions:  # before the output file is opened (and truncated)
+    for dimension in dimensions:  # before the dataset is read or any model paid
         check_dimension(dimension, judge.dimensions)
+    dataset = open_dataset(args, rubrics)
     report = sys.stderr if args.out == "-" else sys.stdout
     with ExitStack() as stack:
-        out = open_output(stack, args.out)  # before the batch: no model is paid in vain
-        result = run_batch_with_stats(
-            judge, dataset.cases, dimensions, args.concurrency, progress=not args.no_progress
-        )
-        out.writelines(judgment.to_json_line() for judgment in result.judgments)
+        journal = None
+        if args.out != "-":
+            try:  # opened before the batch, so an unwritable path fails before any model is paid
+                journal = stack.enter_context(JudgmentJournal(args.out))
+            except OSError as exc:
+                print(
+                    f"memalign-nb judge: error: cannot write {args.out}: {exc.strerror or exc}",
+                    file=sys.stderr,
+                )
+                return 2
+        try:
+            result = run_batch_with_stats(
+                judge,
+                dataset.cases,
+                dimensions,
+                args.concurrency,
+                progress=not args.no_progress,
+                done=journal.resumable(judge.judge_id) if journal else None,
+                on_judgment=journal.append if journal else None,
+            )
+        except KeyboardInterrupt:
+            saved = f"{journal.saved} judgments are saved in {journal.partial}" if journal else (
+                "nothing was written")
+            print(
+                f"\nmemalign-nb judge: interrupted; {saved}"
+                + ("; run the same command again to resume" if journal else ""),
+                file=sys.stderr,
+            )
+            return 130
+        if journal is not None:
+            journal.commit(result.judgments)
+        else:
+            sys.stdout.writelines(judgment.to_json_line() for judgment in result.judgments)
     print(
         f"judged {len(dataset.cases)} cases x {len(dimensions)} dimensions with "
         f"{judge.judge_id} -> {args.out}",

@@ -28,6 +28,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def share(text: str) -> float:
+    """An argparse type: a share from 0 to 1 (``0.05``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1, got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """An argparse type: a number greater than 0."""
     try:
@@ -58,7 +69,8 @@ def add_judge_command(
     """A command that runs a judge over a dataset: its parser, with what they all take.
 
     ``DATASET``, ``--model``, ``--dimensions``, ``--concurrency``, ``--no-progress``, the
-    model-server flags and, with ``memory``, the MemAlign memory flags; ``judge`` and
+    model-server flags, the dataset flags (:func:`add_dataset_arguments`) and, with
+    ``memory``, the MemAlign memory flags; ``judge`` and
     ``dimensions`` word the help of ``--model`` and the default of ``--dimensions``.
     """
     parser = subparsers.add_parser(name, help=help, description=description)
@@ -69,6 +81,7 @@ def add_judge_command(
         add_memory_arguments(parser)
     add_batch_arguments(parser)
     add_model_server_arguments(parser)
+    add_dataset_arguments(parser)
     return parser
 
 
@@ -175,13 +188,28 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def add_model_server_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--rps``, ``--base-url``, ``--cache-dir``, ``--no-cache``: how an LLM judge calls.
+    """``--timeout``, ``--max-retries``, ``--rps``, ``--base-url``, ``--cache-dir``,
+    ``--no-cache``: how an LLM judge calls.
 
     Each is set on the judge only when given (:func:`judge_from_args`), so a saved judge
     keeps its own settings otherwise.
     """
     from memalign_nb.judges.cache import DEFAULT_CACHE_DIR
 
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        metavar="S",
+        help="seconds per LLM request before it is retried (default 60, or the saved "
+        "judge's)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        type=int,
+        metavar="N",
+        help="retries of a rate-limited, timed-out or failed request (default 3, or the "
+        "saved judge's)",
+    )
     parser.add_argument(
         "--rps", type=positive_float, metavar="R", help="LLM requests per second at most"
     )
@@ -225,6 +253,8 @@ def judge_from_args(args: argparse.Namespace, ref: Any = None, **settings: Any) 
 
     judge = resolve_judge(args.model if ref is None else ref)
     given = {
+        "timeout": args.timeout,
+        "max_retries": args.max_retries,
         "requests_per_second": args.rps,
         "base_url": args.base_url,
         "cache_dir": None if args.no_cache else args.cache_dir,
@@ -239,3 +269,80 @@ def judge_from_args(args: argparse.Namespace, ref: Any = None, **settings: Any) 
     if ignored:
         logger.warning("%s ignored: %s does not take them", ", ".join(ignored), judge.judge_id)
     return judge.set_params(**taken) if taken else judge
+
+
+def add_limit_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--max-bytes``, ``--max-cells``, ``--max-lines``, ``--max-depth``: one notebook's bounds."""
+    from memalign_nb.notebooks.limits import DEFAULT_LIMITS
+
+    for name, meaning in (
+        ("max_bytes", "bytes of one notebook file"),
+        ("max_cells", "cells of one notebook"),
+        ("max_lines", "source lines of one notebook"),
+        ("max_depth", "JSON nesting depth of one notebook"),
+    ):
+        default = getattr(DEFAULT_LIMITS, name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=positive_int,
+            default=default,
+            metavar="N",
+            help=f"most {meaning}; a larger one is skipped as unreadable (default {default:,})",
+        )
+
+
+def notebook_limits(args: argparse.Namespace) -> Any:
+    """The :class:`~memalign_nb.notebooks.limits.NotebookLimits` of :func:`add_limit_arguments`."""
+    from memalign_nb.notebooks.limits import NotebookLimits
+
+    return NotebookLimits(args.max_bytes, args.max_cells, args.max_lines, args.max_depth)
+
+
+def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """The dataset's grades (``--store``, ``--no-store``), ``--strict`` and the limits."""
+    grades = parser.add_mutually_exclusive_group()
+    grades.add_argument(
+        "--store",
+        metavar="FILE",
+        help="feedback store whose grades join feedback.jsonl's (default "
+        "DATASET/feedback.sqlite when it exists)",
+    )
+    grades.add_argument(
+        "--no-store", action="store_true", help="read feedback.jsonl's grades only"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop with exit code 2 when a notebook cannot be read (default: go on with "
+        "the others and list the skipped ones)",
+    )
+    add_limit_arguments(parser)
+
+
+def open_dataset(args: argparse.Namespace, rubrics: Any = None) -> Any:
+    """The dataset of ``args.dataset`` as :func:`add_dataset_arguments` asks.
+
+    The notebooks that could not be read are listed once on standard error; with
+    ``--strict`` they raise :class:`~memalign_nb.errors.DatasetError` instead.
+    """
+    import sys
+
+    from memalign_nb.datasets import load_dataset
+    from memalign_nb.errors import DatasetError, Problem
+
+    store = False if args.no_store else (args.store or True)
+    dataset = load_dataset(
+        args.dataset, rubrics=rubrics, store=store, limits=notebook_limits(args)
+    )
+    if dataset.skipped and args.strict:
+        raise DatasetError(Problem(e.path, None, e.problem) for e in dataset.skipped)
+    if dataset.skipped:
+        print(
+            f"memalign-nb {args.command}: skipped {len(dataset.skipped)} unreadable "
+            f"notebook{'s' if len(dataset.skipped) != 1 else ''} (going on with the other "
+            f"{len(dataset.cases)}; --strict stops instead):",
+            file=sys.stderr,
+        )
+        for error in dataset.skipped:
+            print(f"  {error}", file=sys.stderr)
+    return dataset

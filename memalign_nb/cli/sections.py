@@ -12,7 +12,7 @@ import argparse
 import json
 import logging
 
-from memalign_nb.cli.options import positive_int
+from memalign_nb.cli.options import add_limit_arguments, notebook_limits, positive_int
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help=f"largest size of one section in tokens (default {DEFAULT_TOKEN_BUDGET})",
     )
+    add_limit_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from memalign_nb.notebooks.reader import read_notebook
     from memalign_nb.sections.sectioner import build_sections
 
-    notebook = read_notebook(args.notebook)
+    notebook = read_notebook(args.notebook, limits=notebook_limits(args))
     sections = build_sections(notebook, args.dimensions, token_budget=args.token_budget)
     if args.json:
         rows = [

@@ -12,8 +12,12 @@ plots, ``results.json``, judgments and guidelines to DIR, logs the study to MLfl
 prints the per-dimension result, the calls, tokens and wall time it took and where
 everything is. LLM judgments are cached on disk, so an interrupted study resumes where it
 stopped. ``demo`` runs the same study on the bundled sample with the offline defaults
-(heuristic judge, local hashing embeddings) and tracks to ``DIR/mlflow.db`` unless
-``MLFLOW_TRACKING_URI`` is set.
+(heuristic judge, local hashing embeddings).
+
+Both track by one rule: to ``--tracking-uri`` when given, else to ``MLFLOW_TRACKING_URI``
+when set, else to ``DIR/mlflow.db`` beside the outputs (never the working directory).
+Variants are compared on the items all of them scored; with more than ``--max-failed``
+of the items left out by failed judgments, nothing is called significant.
 
 Both exit 1 when some judgments failed (run again to retry only those), 0 otherwise.
 """
@@ -33,7 +37,9 @@ from memalign_nb.cli.options import (
     add_progress_argument,
     judge_from_args,
     memory_options,
+    open_dataset,
     positive_int,
+    share,
     text_table,
 )
 
@@ -49,6 +55,7 @@ DEMO_OUT = "demo-output"
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``study`` and ``demo`` commands."""
     from memalign_nb.study import VARIANTS
+    from memalign_nb.study.study import DEFAULT_MAX_FAILED
     from memalign_nb.tracking import DEFAULT_EXPERIMENT
 
     study = add_judge_command(
@@ -74,12 +81,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="variants to compare (default: all four)",
     )
     study.add_argument(
-        "--store",
-        metavar="FILE",
-        help="feedback store whose grades join feedback.jsonl's (default "
-        "DATASET/feedback.sqlite when it exists)",
-    )
-    study.add_argument(
         "--rubrics",
         metavar="PATH",
         action="append",
@@ -87,10 +88,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="rubric file or folder adding custom dimensions (repeatable)",
     )
     study.add_argument(
+        "--max-failed",
+        type=share,
+        default=DEFAULT_MAX_FAILED,
+        metavar="SHARE",
+        help="largest share of graded items whose judgment may fail (they are left out "
+        "of every variant) while differences are still called significant (default "
+        f"{DEFAULT_MAX_FAILED})",
+    )
+    study.add_argument(
         "--tracking-uri",
         metavar="URI",
-        help="MLflow tracking URI (default MLFLOW_TRACKING_URI, else "
-        "sqlite:///mlflow.db in the working directory)",
+        help="MLflow tracking URI (default MLFLOW_TRACKING_URI, else sqlite:///DIR/mlflow.db "
+        "in the output folder)",
     )
     for parser, out in ((study, DEFAULT_OUT), (demo, DEMO_OUT)):
         parser.add_argument(
@@ -130,23 +140,22 @@ def _at_least_two(text: str) -> int:
 
 def run_study(args: argparse.Namespace) -> int:
     """The ``study`` command."""
-    from memalign_nb.cli.dataset import stored_grades
-    from memalign_nb.datasets import load_dataset
     from memalign_nb.rubrics import load_rubrics
     from memalign_nb.study import AlignmentStudy
 
     rubrics = load_rubrics(args.rubrics)
-    dataset = load_dataset(args.dataset, rubrics=rubrics)
-    dataset = dataset.with_grades(stored_grades(args, rubrics))
+    judge = judge_from_args(args, rubrics=rubrics if args.rubrics else None)
+    dataset = open_dataset(args, rubrics)
     study = AlignmentStudy(
-        judge_from_args(args, rubrics=rubrics if args.rubrics else None),
+        judge,
         n_folds=args.folds,
         variants=args.variants,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         **memory_options(args),
+        max_failed=args.max_failed,
     )
-    return _run(study, dataset, args, tracking_uri=args.tracking_uri)
+    return _run(study, dataset, args)
 
 
 def run_demo(args: argparse.Namespace) -> int:
@@ -154,9 +163,6 @@ def run_demo(args: argparse.Namespace) -> int:
     from memalign_nb.datasets import load_dataset, sample_path
     from memalign_nb.study import AlignmentStudy
 
-    tracking_uri = None  # MLFLOW_TRACKING_URI wins; else a SQLite file in --out
-    if not os.environ.get("MLFLOW_TRACKING_URI"):
-        tracking_uri = f"sqlite:///{Path(args.out).resolve() / 'mlflow.db'}"
     dataset = load_dataset(sample_path())
     print(
         f"memalign-nb demo: studying the bundled sample ({len(dataset.cases)} notebooks, "
@@ -169,10 +175,20 @@ def run_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.no_progress,
     )
-    return _run(study, dataset, args, tracking_uri=tracking_uri)
+    return _run(study, dataset, args)
 
 
-def _run(study: Any, dataset: Any, args: argparse.Namespace, *, tracking_uri: str | None) -> int:
+def tracking_uri(args: argparse.Namespace) -> str | None:
+    """Where ``study`` and ``demo`` track: ``--tracking-uri``, else ``MLFLOW_TRACKING_URI``
+    (None: MLflow reads it), else ``DIR/mlflow.db`` beside the outputs."""
+    if getattr(args, "tracking_uri", None):
+        return args.tracking_uri
+    if os.environ.get("MLFLOW_TRACKING_URI"):
+        return None
+    return f"sqlite:///{Path(args.out).resolve() / 'mlflow.db'}"
+
+
+def _run(study: Any, dataset: Any, args: argparse.Namespace) -> int:
     """Fit, save, track and print; shared by ``study`` and ``demo``."""
     from memalign_nb.study import save_study
     from memalign_nb.study.report import cost_lines, headline_summary, headline_table
@@ -191,7 +207,7 @@ def _run(study: Any, dataset: Any, args: argparse.Namespace, *, tracking_uri: st
     print(f"report     {paths.report_html}  (and {paths.report_md.name})")
     print(f"plots      {paths.folder / 'plots'}/ ({len(paths.plots)} PNG)")
     print(f"results    {paths.results_json}  (documented in docs/results-json.md)")
-    tracked = args.no_mlflow or _track(result, paths, args, tracking_uri)
+    tracked = args.no_mlflow or _track(result, paths, args, tracking_uri(args))
     failures = data["usage"].get("failures", 0)
     if failures:
         print(

@@ -7,16 +7,22 @@ A dataset is a folder::
     DATASET/feedback.jsonl              optional: human grades, one JSON object per line:
                                         {"case_id", "dimension", "score": 0-3,
                                          "rationale", "rater", "created_at"}
+    DATASET/feedback.sqlite             optional: the feedback store the grading panel
+                                        and page save to
 
-:func:`validate_dataset` reads everything and reports every problem at once, each with
-its file and line; :func:`load_dataset` returns the :class:`Dataset` or raises one
-:class:`DatasetError` listing them all. Notebooks are read as data and never executed.
-Keys beyond the documented ones are ignored, so files may carry extra metadata.
+:func:`load_dataset` is the one place that decides which grades a dataset has: those of
+``feedback.jsonl`` and those of its feedback store, so every command, notebook and widget
+sees the same grades. It goes on past notebooks that cannot be read (listed in
+:attr:`Dataset.skipped`) and raises one :class:`DatasetError` for the other problems.
+:func:`validate_dataset` reports every problem at once, unreadable notebooks included,
+each with its file and line. Notebooks are read as data and never executed. Keys beyond
+the documented ones are ignored, so files may carry extra metadata.
 :func:`sample_path` is the bundled sample dataset, shipped with the package.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,10 +32,11 @@ from pathlib import Path
 
 from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.dimensions import DIMENSIONS
-from memalign_nb.errors import DatasetError, Problem
+from memalign_nb.errors import DatasetError, FeedbackStoreError, NotebookError, Problem
 from memalign_nb.feedback.io import parse_grade_row, read_jsonl
 from memalign_nb.feedback.model import Grade
 from memalign_nb.notebooks import Notebook, read_notebooks
+from memalign_nb.notebooks.limits import DEFAULT_LIMITS, NotebookLimits
 from memalign_nb.rubrics.model import Rubric
 
 logger = logging.getLogger(__name__)
@@ -45,8 +52,7 @@ FEEDBACK_FILE = "feedback.jsonl"
 
 STORE_FILE = "feedback.sqlite"
 """Conventional :class:`~memalign_nb.feedback.FeedbackStore` file inside a dataset folder,
-where grades entered in the grading panel go. ``load_dataset`` reads ``feedback.jsonl``
-only; add the store's grades with ``dataset.with_grades(store.grades())``."""
+where grades entered in the grading panel or page go; ``load_dataset`` reads it."""
 
 TASK_TYPES: tuple[str, ...] = ("classification", "regression", "forecasting")
 """Valid ``task_type`` values in ``cases.jsonl`` (null or absent means unknown)."""
@@ -68,9 +74,13 @@ def sample_path() -> Path:
 
 
 def load_dataset(
-    path: str | PathLike[str], *, rubrics: Mapping[str, Rubric] | None = None
+    path: str | PathLike[str],
+    *,
+    rubrics: Mapping[str, Rubric] | None = None,
+    store: bool | str | PathLike[str] = True,
+    limits: NotebookLimits = DEFAULT_LIMITS,
 ) -> Dataset:
-    """Load a dataset folder: its notebooks, their prompts and the human grades.
+    """Load a dataset folder: its notebooks, their prompts and every human grade.
 
     Parameters
     ----------
@@ -78,29 +88,75 @@ def load_dataset(
         The dataset folder.
     rubrics : mapping of str to Rubric, optional
         The rubrics grades may use, as returned by
-        :func:`~memalign_nb.rubrics.load_rubrics`; pass it when ``feedback.jsonl`` grades
-        custom dimensions. Defaults to the nine built-in dimensions.
+        :func:`~memalign_nb.rubrics.load_rubrics`; pass it when the grades use custom
+        dimensions. Defaults to the nine built-in dimensions.
+    store : bool or path, default True
+        The feedback store whose grades join ``feedback.jsonl``'s: True reads
+        ``DATASET/feedback.sqlite`` when it exists, a path reads that store (which must
+        exist), False reads ``feedback.jsonl`` only. A store's grade replaces the file's
+        for the same case, dimension and rater (the store holds the latest).
+    limits : NotebookLimits, optional
+        Bounds on each notebook; one over a bound is skipped like any unreadable one.
 
     Returns
     -------
     Dataset
-        Cases sorted by case id; grades in file order.
+        Cases sorted by case id; grades in file order, then the store's;
+        :attr:`Dataset.skipped` lists the notebooks that could not be read.
 
     Raises
     ------
     DatasetError
-        Listing every problem :func:`validate_dataset` finds, one ``file:line: message``
-        per line of the error message.
+        Listing every problem other than an unreadable notebook (missing folders, bad
+        ``cases.jsonl`` or ``feedback.jsonl`` lines), one ``file:line: message`` per line
+        of the error message; or every unreadable notebook when none could be read.
+    FeedbackStoreError
+        The store cannot be read, or a store named by path does not exist.
     """
-    scan = _scan(Path(path), rubrics)
-    if scan.problems:
-        raise DatasetError(scan.problems)
-    logger.info("loaded %s: %d cases, %d grades", path, len(scan.cases), len(scan.grades))
-    return Dataset(path=str(path), cases=tuple(scan.cases), feedback=tuple(scan.grades))
+    root = Path(path)
+    scan = _scan(root, rubrics, limits)
+    problems = [p for p in scan.problems if p.file not in {e.path for e in scan.skipped}]
+    if problems or not scan.cases:  # with no notebook readable, the unreadable ones are why
+        raise DatasetError(problems or scan.problems)
+    dataset = Dataset(
+        path=str(path), cases=tuple(scan.cases), feedback=tuple(scan.grades),
+        skipped=tuple(scan.skipped),
+        sources=((FEEDBACK_FILE, len(scan.grades)),) if (root / FEEDBACK_FILE).exists() else (),
+    )
+    stored = _store_grades(root, store, rubrics)
+    if stored is not None:
+        location, grades = stored
+        dataset = dataset.with_grades(grades)
+        dataset = dataclasses.replace(dataset, sources=(*dataset.sources, (location, len(grades))))
+    logger.info("loaded %s: %d cases, %d grades, %d notebooks skipped", path, len(dataset.cases),
+                len(dataset.feedback), len(dataset.skipped))
+    return dataset
+
+
+def _store_grades(
+    root: Path, store: bool | str | PathLike[str], rubrics: Mapping[str, Rubric] | None
+) -> tuple[str, list[Grade]] | None:
+    """``(store file, its current grades)``, or None when no store is to be read."""
+    from memalign_nb.feedback.store import FeedbackStore
+
+    if store is False:
+        return None
+    file = root / STORE_FILE if store is True else Path(store)
+    if not file.is_file():
+        if store is True:
+            return None
+        what = "is not a file" if file.exists() else "does not exist"
+        raise FeedbackStoreError(str(file), f"feedback store {what}")
+    dimensions = tuple(rubrics) if rubrics is not None else DIMENSIONS
+    with FeedbackStore(file, dimensions=dimensions) as opened:
+        return str(file), opened.grades()
 
 
 def validate_dataset(
-    path: str | PathLike[str], *, rubrics: Mapping[str, Rubric] | None = None
+    path: str | PathLike[str],
+    *,
+    rubrics: Mapping[str, Rubric] | None = None,
+    limits: NotebookLimits = DEFAULT_LIMITS,
 ) -> list[Problem]:
     """Every problem in a dataset folder, each with its file and line; empty when valid.
 
@@ -117,13 +173,15 @@ def validate_dataset(
         The dataset folder.
     rubrics : mapping of str to Rubric, optional
         As for :func:`load_dataset`.
+    limits : NotebookLimits, optional
+        As for :func:`load_dataset`; a notebook over a bound is a problem.
 
     Returns
     -------
     list of Problem
         Notebook problems first, then ``cases.jsonl`` and ``feedback.jsonl`` in line order.
     """
-    return _scan(Path(path), rubrics).problems
+    return _scan(Path(path), rubrics, limits).problems
 
 
 @dataclass
@@ -133,9 +191,10 @@ class _Scan:
     cases: list[Case] = field(default_factory=list)
     grades: list[Grade] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    skipped: list[NotebookError] = field(default_factory=list)
 
 
-def _scan(root: Path, rubrics: Mapping[str, Rubric] | None) -> _Scan:
+def _scan(root: Path, rubrics: Mapping[str, Rubric] | None, limits: NotebookLimits) -> _Scan:
     scan = _Scan()
     if not root.is_dir():
         what = "does not exist" if not root.exists() else "is a file"
@@ -143,7 +202,7 @@ def _scan(root: Path, rubrics: Mapping[str, Rubric] | None) -> _Scan:
             Problem(str(root), None, f"{what}; a dataset is a folder with a notebooks/ folder")
         )
         return scan
-    notebooks, stems = _read_notebooks(root / NOTEBOOKS_DIR, scan.problems)
+    notebooks, stems = _read_notebooks(root / NOTEBOOKS_DIR, scan, limits)
     prompts = _read_cases(root / CASES_FILE, stems, scan.problems)
     dimensions = tuple(rubrics) if rubrics is not None else DIMENSIONS
     scan.grades = _read_feedback(root / FEEDBACK_FILE, stems, dimensions, scan.problems)
@@ -154,12 +213,20 @@ def _scan(root: Path, rubrics: Mapping[str, Rubric] | None) -> _Scan:
     return scan
 
 
-def _read_notebooks(folder: Path, problems: list[Problem]) -> tuple[dict[str, Notebook], set[str]]:
-    """The readable notebooks by case id, and the case ids of every notebook file."""
+def _read_notebooks(
+    folder: Path, scan: _Scan, limits: NotebookLimits
+) -> tuple[dict[str, Notebook], set[str]]:
+    """The readable notebooks by case id, and the case ids of every notebook file.
+
+    Unreadable notebooks are both problems (for :func:`validate_dataset`) and skipped
+    notebooks (for :func:`load_dataset`).
+    """
+    problems = scan.problems
     if not folder.is_dir():
         problems.append(Problem(str(folder), None, "missing folder of notebooks"))
         return {}, set()
-    report = read_notebooks(folder)
+    report = read_notebooks(folder, limits=limits)
+    scan.skipped += report.failures
     problems += [Problem(error.path, None, error.problem) for error in report.failures]
     notebooks = {Path(nb.path).stem: nb for nb in report.notebooks}
     stems = set(notebooks) | {Path(error.path).stem for error in report.failures}

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from memalign_nb.errors import NotebookError
 from memalign_nb.feedback.model import Grade
 from memalign_nb.notebooks.model import Notebook
 
@@ -42,12 +44,22 @@ class Dataset:
     cases : tuple of Case
         The notebooks, sorted by case id.
     feedback : tuple of Grade
-        Every human grade in ``feedback.jsonl``.
+        Every human grade: ``feedback.jsonl``'s, then the feedback store's (a store grade
+        replaces the file's for the same case, dimension and rater). Grades of notebooks
+        that could not be read are kept.
+    skipped : tuple of NotebookError
+        The notebooks of ``notebooks/`` that could not be read, one error each; the
+        dataset holds the others.
+    sources : tuple of (str, int)
+        Where the grades came from: each file read (``feedback.jsonl``, the store) and
+        the grades it held.
     """
 
     path: str
     cases: tuple[Case, ...]
     feedback: tuple[Grade, ...] = field(default=())
+    skipped: tuple[NotebookError, ...] = field(default=(), compare=False)
+    sources: tuple[tuple[str, int], ...] = field(default=(), compare=False)
 
     def case(self, case_id: str) -> Case:
         """The case with ``case_id``; :class:`KeyError` when absent."""
@@ -63,13 +75,13 @@ class Dataset:
         in the :class:`~memalign_nb.feedback.FeedbackStore`; the others are appended.
         """
         merged = {(*g.key, g.rater): g for g in (*self.feedback, *grades)}
-        return Dataset(self.path, self.cases, tuple(merged.values()))
+        return dataclasses.replace(self, feedback=tuple(merged.values()))
 
     def subset(self, case_ids: Iterable[str]) -> Dataset:
         """The cases in ``case_ids`` and only their grades (for cross-validation folds)."""
         keep = set(case_ids)
-        return Dataset(
-            path=self.path,
+        return dataclasses.replace(
+            self,
             cases=tuple(c for c in self.cases if c.case_id in keep),
             feedback=tuple(g for g in self.feedback if g.case_id in keep),
         )

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from memalign_nb.atomic import atomic_write
-from memalign_nb.dimensions import DIMENSIONS, check_dimension, check_score
+from memalign_nb.dimensions import DIMENSIONS, check_dimension, check_score, score_from_text
 from memalign_nb.errors import DatasetError, InvalidGradeError, MemAlignError, Problem
 from memalign_nb.feedback.model import Grade
 
@@ -185,6 +185,8 @@ def read_grades_csv(
             for row in reader:
                 # An empty cell counts as absent: required -> "missing", optional -> default.
                 values = {k: v for k, v in row.items() if k in GRADE_FIELDS and v not in (None, "")}
+                if "score" in values:  # every CSV cell is text: the score is read as a number
+                    values["score"] = score_from_text(values["score"])
                 rows.append((start, values))
                 start = reader.line_num + 1
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

@@ -10,14 +10,22 @@ One store object is safe to share between threads (a lock serialises its one con
 and several processes may open the same file at once: writers wait for each other (busy
 timeout) instead of failing. After :func:`os.fork` the child opens its own connection.
 The file must be on a local disk: SQLite's locking is not reliable on network file systems.
+
+A new store is built in a temporary file and linked into place, so an existing file is
+never a store half-created by another process: an empty (0-byte) file at the path is a
+truncated store, and opening it is an error, not a fresh start that would hide the lost
+grades. Every failure (a read-only folder, a full disk, a damaged file) is a
+:class:`~memalign_nb.errors.FeedbackStoreError` naming the file and saying what is wrong.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
 import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -202,6 +210,10 @@ class FeedbackStore:
         )
         return [Grade(*row) for row in rows]
 
+    def every_version(self) -> list[Grade]:
+        """Every version of every grade, oldest first (what a history export holds)."""
+        return [Grade(*row) for row in self._query(f"SELECT {_COLUMNS} FROM grades ORDER BY id")]
+
     def raters(self) -> tuple[str, ...]:
         """The raters with at least one current grade, sorted."""
         rows = self._query("SELECT DISTINCT rater FROM grades WHERE current = 1 ORDER BY rater")
@@ -269,19 +281,74 @@ class FeedbackStore:
 
     def _open(self) -> sqlite3.Connection:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._create_if_missing()
         try:
             conn = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
         except sqlite3.Error as exc:
-            raise FeedbackStoreError(self.path, f"cannot open feedback store: {exc}") from exc
+            raise self._error("cannot open feedback store", exc) from exc
         try:
             self._prepare(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    def _create_if_missing(self) -> None:
+        """Make a new store whole in a temporary file and link it into place.
+
+        An existing file is left alone (another process may have just created it); an
+        empty one is refused: SQLite would take it for a new database, and the grades a
+        truncation lost would go unnoticed.
+        """
+        path = Path(self.path)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = None
+        except OSError as exc:
+            raise FeedbackStoreError(self.path, f"cannot read the file: {exc.strerror}") from exc
+        if size == 0:
+            raise FeedbackStoreError(
+                self.path,
+                "the file is empty (0 bytes): a truncated or emptied store, not a new one; "
+                "restore it from a backup or an export, or move it away to start a new store",
+            )
+        if size is not None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+            os.close(fd)
+        except OSError as exc:
+            raise FeedbackStoreError(
+                self.path, f"cannot create a store in {path.parent}: {_os_words(exc)}"
+            ) from exc
+        try:
+            conn = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                self._prepare(conn)
+            finally:
+                conn.close()
+            os.link(tmp, path)  # fails if another process created the store meanwhile
+            logger.info("created feedback store %s", path)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EOPNOTSUPP):
+                raise FeedbackStoreError(
+                    self.path, f"cannot create the store: {_os_words(exc)}"
+                ) from exc
+            if not path.exists():  # a file system without hard links: a small race remains
+                os.replace(tmp, path)
+        finally:
+            for leftover in (tmp, f"{tmp}-wal", f"{tmp}-shm"):
+                Path(leftover).unlink(missing_ok=True)
+
+    def _error(self, doing: str, exc: sqlite3.Error) -> FeedbackStoreError:
+        """``exc`` in words, with what to check, as this store's error."""
+        return FeedbackStoreError(self.path, f"{doing}: {_sqlite_words(exc, self.path)}")
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Set durability pragmas and create (or check) the schema."""
@@ -297,7 +364,7 @@ class FeedbackStore:
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            raise FeedbackStoreError(self.path, f"cannot open feedback store: {exc}") from exc
+            raise self._error("cannot open feedback store", exc) from exc
         if version > SCHEMA_VERSION:
             raise FeedbackStoreError(
                 self.path, f"written by a newer memalign-nb (schema {version} > {SCHEMA_VERSION})"
@@ -321,14 +388,14 @@ class FeedbackStore:
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise FeedbackStoreError(self.path, f"cannot write grades: {exc}") from exc
+                raise self._error("cannot write grades", exc) from exc
 
     def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         with self._locked() as conn:
             try:
                 return conn.execute(sql, tuple(params)).fetchall()
             except sqlite3.Error as exc:
-                raise FeedbackStoreError(self.path, f"cannot read grades: {exc}") from exc
+                raise self._error("cannot read grades", exc) from exc
 
     def _store(self, grades: Iterable[Grade], *, skip_known: bool) -> tuple[list[Grade], int]:
         """Validate all, then write all in one transaction; returns what was stored.
@@ -355,9 +422,37 @@ class FeedbackStore:
         return new
 
     def _export(self, history: bool) -> list[Grade]:
-        if not history:
-            return self.grades()
-        return [Grade(*row) for row in self._query(f"SELECT {_COLUMNS} FROM grades ORDER BY id")]
+        return self.every_version() if history else self.grades()
+
+
+_SQLITE_HINTS = {
+    "SQLITE_FULL": "the disk is full",
+    "SQLITE_READONLY": "the file (or its folder) is read-only; the store writes the file and "
+                       "its -wal and -shm files beside it",
+    "SQLITE_CORRUPT": "the file is damaged (truncated or overwritten); restore it from a "
+                      "backup or an export",
+    "SQLITE_NOTADB": "the file is not a SQLite database (damaged, or another file)",
+    "SQLITE_IOERR": "the disk failed to read or write (full, removed, or a network file "
+                    "system?)",
+    "SQLITE_BUSY": "another process held the store locked for too long",
+}
+
+
+def _sqlite_words(exc: sqlite3.Error, path: str) -> str:
+    """What a SQLite error means for a store file, and SQLite's own words."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    base = name.split("_", 2)
+    key = name if name in _SQLITE_HINTS else "_".join(base[:2])
+    hint = _SQLITE_HINTS.get(key)
+    if hint is None and key == "SQLITE_CANTOPEN":
+        folder = Path(path).parent
+        hint = (f"the folder {folder} is not writable" if folder.is_dir()
+                and not os.access(folder, os.W_OK) else "the file cannot be opened")
+    return f"{hint} ({exc})" if hint else str(exc)
+
+
+def _os_words(exc: OSError) -> str:
+    return exc.strerror or str(exc)
 
 
 def _is_stored(conn: sqlite3.Connection, grade: Grade) -> bool:

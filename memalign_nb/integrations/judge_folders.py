@@ -27,7 +27,7 @@ SPEC_FILE = "memalign-judge.json"
 
 SPEC_FORMAT = "memalign-nb/judge-spec@1"
 """Value of the spec's ``format`` field; the other fields are those of
-:func:`memalign_nb.align.persistence.judge_spec` (``model``, ``options``, ``judge_id``)."""
+:func:`memalign_nb.judges.spec.judge_spec` (``model``, ``options``, ``judge_id``)."""
 
 def save_judge_dir(judge: Judge, folder: str | os.PathLike[str]) -> Path:
     """Write ``judge`` as a judge folder: with its own ``save`` if it has one, else a spec.
@@ -38,7 +38,7 @@ def save_judge_dir(judge: Judge, folder: str | os.PathLike[str]) -> Path:
         The judge has no ``save`` and ``make_judge`` cannot rebuild it from a spec (a
         chat model object, a scripted judge).
     """
-    from memalign_nb.align.persistence import judge_spec
+    from memalign_nb.judges.spec import judge_spec
 
     folder = Path(folder)
     save = getattr(judge, "save", None)
@@ -78,7 +78,7 @@ def load_judge_dir(folder: str | os.PathLike[str]) -> Judge:
 
 
 def _judge_from_spec(path: Path) -> Judge:
-    from memalign_nb.align.persistence import judge_from_spec
+    from memalign_nb.judges.spec import judge_from_spec
 
     try:
         spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))

@@ -106,6 +106,7 @@ def grades_from_traces(
     DatasetError
         With ``on_error="raise"``, when any assessment is not a valid grade.
     """
+    from memalign_nb.dimensions import score_from_text
     from memalign_nb.feedback.io import check_grade
 
     _check_on_error(on_error)
@@ -126,7 +127,7 @@ def grades_from_traces(
                     Grade(
                         case_id=item,
                         dimension=dimension,
-                        score=feedback.value,
+                        score=score_from_text(feedback.value),  # review-app labels are text
                         rationale=feedback.rationale or "",
                         rater=(feedback.source.source_id or "").strip(),
                         created_at=_iso(updated),

@@ -4,7 +4,8 @@
 The model's artifact is a judge folder (:mod:`memalign_nb.integrations.judge_folders`): what
 ``AlignedJudge.save(dir)`` writes for an aligned judge (guidelines, graded examples and
 the Chroma episodic store), or a JSON spec for a judge without ``save`` (the heuristic
-judge, an unaligned LLM judge). The model is a :class:`JudgeModel`, so it also predicts:
+judge, an unaligned LLM judge). The model is a :class:`JudgeModel`, logged as code
+(MLflow's models from code), not pickled, so it also predicts:
 a frame of notebooks in, one row per judgment out
 (:data:`~memalign_nb.integrations.rows.JUDGMENT_COLUMNS`).
 
@@ -30,6 +31,9 @@ logger = logging.getLogger(__name__)
 
 ARTIFACT_KEY = "judge"
 """Key of the judge folder in the pyfunc model's artifacts."""
+
+MODEL_CODE = Path(__file__).with_name("judge_model_code.py")
+"""The file MLflow runs to build the model (:mod:`memalign_nb.integrations.judge_model_code`)."""
 
 
 class JudgeModel(mlflow.pyfunc.PythonModel):
@@ -115,7 +119,7 @@ def log_judge(
         save_judge_dir(judge, folder)
         info = mlflow.pyfunc.log_model(
             name=name,
-            python_model=JudgeModel(),
+            python_model=str(MODEL_CODE),  # models from code: nothing pickled
             artifacts={ARTIFACT_KEY: str(folder)},
             signature=_signature(judge),
             pip_requirements=list(pip_requirements or [f"memalign-nb=={__version__}"]),

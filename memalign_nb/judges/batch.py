@@ -3,6 +3,9 @@
 Items run on a thread pool (model calls wait on the network, so threads suffice) and come
 back in (case, dimension) order whatever order they finish in. One item failing never
 stops the batch: an unexpected exception becomes a :class:`Judgment` with ``error`` set.
+Judgments already made (``done``, from an interrupted run) are returned in place without
+scoring them again, and ``on_judgment`` sees each new one the moment it is made, so a
+caller can save them as they come (:mod:`memalign_nb.judges.journal`).
 The exceptions that would fail every item alike (a missing provider package, an unknown
 name, a chat model that cannot be built) are raised at once instead.
 """
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,8 +49,10 @@ class BatchStats:
     judgments : int
         Items scored (successes and failures).
     calls : int
-        Model invocations made (a re-ask counts as one more; a cache hit and an offline
-        judge make none; transport retries inside a provider client are not seen).
+        Requests sent to models, retries included (a re-ask counts as one more; a cache
+        hit and an offline judge make none).
+    retries : int
+        Of those, the requests that repeated a failed one (rate limits, timeouts, 5xx).
     cache_hits : int
         Judgments served from the on-disk cache.
     failures : int
@@ -56,23 +61,32 @@ class BatchStats:
         Tokens the model calls used, as the provider reported them.
     wall_time_s : float
         Elapsed time of the batch in seconds.
+    resumed : int
+        Judgments taken from an earlier run instead of being made (not in the counts
+        above).
     """
 
     judgments: int
     calls: int
+    retries: int
     cache_hits: int
     failures: int
     prompt_tokens: int
     completion_tokens: int
     wall_time_s: float
+    resumed: int = 0
 
     @classmethod
-    def from_judgments(cls, judgments: Iterable[Judgment], wall_time_s: float) -> BatchStats:
+    def from_judgments(
+        cls, judgments: Iterable[Judgment], wall_time_s: float, resumed: int = 0
+    ) -> BatchStats:
         """Totals over ``judgments`` (each LLM judgment records its own calls and tokens)."""
         items = list(judgments)
         return cls(
+            resumed=resumed,
             judgments=len(items),
             calls=sum(int(j.metadata.get("model_calls", 0)) for j in items),
+            retries=sum(int(j.metadata.get("retries", 0)) for j in items),
             cache_hits=sum(j.cached for j in items),
             failures=sum(not j.ok for j in items),
             prompt_tokens=sum(j.prompt_tokens for j in items),
@@ -82,9 +96,11 @@ class BatchStats:
 
     def summary(self) -> str:
         """One line for logs and the command line."""
+        resumed = f" (and {self.resumed} resumed from the last run)" if self.resumed else ""
         return (
-            f"{self.judgments} judgments in {self.wall_time_s:.1f} s: {self.calls} model "
-            f"calls, {self.cache_hits} cache hits, {self.failures} failures, "
+            f"{self.judgments} judgments{resumed} in {self.wall_time_s:.1f} s: {self.calls} "
+            f"model calls ({self.retries} of them retries), {self.cache_hits} cache hits, "
+            f"{self.failures} failures, "
             f"{self.prompt_tokens} prompt + {self.completion_tokens} completion tokens"
         )
 
@@ -122,6 +138,9 @@ def run_batch_with_stats(
     dimensions: Sequence[str],
     concurrency: int = DEFAULT_CONCURRENCY,
     progress: bool = True,
+    *,
+    done: Mapping[tuple[str, str], Judgment] | None = None,
+    on_judgment: Callable[[Judgment], None] | None = None,
 ) -> BatchResult:
     """Score every case on every dimension and report what it cost.
 
@@ -136,11 +155,15 @@ def run_batch_with_stats(
         Judgments in flight at once (threads); 1 runs them one after another.
     progress : bool
         Show a ``tqdm.auto`` progress bar (a widget in Jupyter, text in a terminal).
+    done : mapping of (case id, dimension) to Judgment, optional
+        Judgments already made; returned in their place, not scored again.
+    on_judgment : callable, optional
+        Called with each new judgment as soon as it is made (in the calling thread).
 
     Returns
     -------
     BatchResult
-        Judgments in (case, dimension) order, and :class:`BatchStats`.
+        Judgments in (case, dimension) order, and :class:`BatchStats` of the new ones.
 
     Raises
     ------
@@ -157,30 +180,41 @@ def run_batch_with_stats(
     for dimension in dimensions:
         check_dimension(dimension, judge.dimensions)
     items = [(case, dimension) for case in cases for dimension in dimensions]
-    results: list[Judgment | None] = [None] * len(items)
+    done = done or {}
+    results: list[Judgment | None] = [done.get((c.case_id, d)) for c, d in items]
+    resumed = sum(r is not None for r in results)
     started = time.perf_counter()
     with (
         tqdm(
-            total=len(items), disable=not progress, desc=f"judging ({judge.judge_id})", unit="item"
+            total=len(items), initial=resumed, disable=not progress,
+            desc=f"judging ({judge.judge_id})", unit="item",
         ) as bar,
         ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="memalign-judge") as pool,
     ):
         futures: dict[Future[Judgment], int] = {
             pool.submit(_score_one, judge, case, dimension): index
             for index, (case, dimension) in enumerate(items)
+            if results[index] is None
         }
         pending = set(futures)
         try:
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    results[futures[future]] = future.result()  # re-raises fatal errors
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                raised = [f for f in finished if f.exception() is not None]
+                for future in finished - set(raised):  # kept before a fatal error is raised
+                    judgment = future.result()
+                    results[futures[future]] = judgment
+                    if on_judgment is not None:
+                        on_judgment(judgment)
                     bar.update(1)
+                if raised:
+                    raised[0].result()  # re-raises the fatal error
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
     judgments = [j for j in results if j is not None]
-    stats = BatchStats.from_judgments(judgments, time.perf_counter() - started)
+    made = [results[index] for index in futures.values()]
+    stats = BatchStats.from_judgments(made, time.perf_counter() - started, resumed)
     logger.info("%s: %s", judge.judge_id, stats.summary())
     return BatchResult(judgments=judgments, stats=stats)
 

@@ -15,15 +15,23 @@ A missing provider package raises :class:`~memalign_nb.errors.MissingDependencyE
 naming the ``memalign-nb[extra]`` to install; anything else that stops the model from being
 built (unknown provider, missing API key) raises
 :class:`~memalign_nb.errors.ModelConfigError`.
+
+Every request is counted, retries included: a model class that takes an ``http_client``
+(the OpenAI family) gets one whose request hook counts what the provider client sends,
+its own retries too (:class:`RequestCounter`); for the others, LangChain's callbacks count
+each attempt the model is invoked for. :func:`endpoint_of` names where requests go, for
+error messages.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 import json
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from memalign_nb.errors import MissingDependencyError, ModelConfigError
@@ -56,6 +64,49 @@ _TRANSIENT_NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
+class RequestCounter:
+    """Counts the HTTP requests each call sends through one client, retries included.
+
+    :meth:`hook` is an ``httpx`` request hook. The count lives in a context variable, so
+    each calling thread has its own, and it follows the call into the worker threads
+    LangChain runs parts of a chain in (they copy the caller's context).
+    """
+
+    def __init__(self) -> None:
+        self._count: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+            f"memalign_nb_requests_{id(self)}", default=None
+        )
+
+    def hook(self, request: Any) -> None:
+        """Count one request (``httpx`` ``event_hooks={"request": [counter.hook]}``)."""
+        box = self._count.get()
+        if box is not None:
+            box[0] += 1
+
+    @contextmanager
+    def counting(self) -> Iterator[Callable[[], int]]:
+        """Count the requests made inside the block; yields a function reading the count."""
+        box = [0]
+        token = self._count.set(box)
+        try:
+            yield lambda: box[0]
+        finally:
+            self._count.reset(token)
+
+
+def endpoint_of(chat: Any, fallback: str = "") -> str:
+    """Where a chat model sends its requests (its base URL), or ``fallback``."""
+    for name in ("openai_api_base", "base_url", "anthropic_api_url", "api_base", "endpoint"):
+        value = getattr(chat, name, None)
+        if isinstance(value, str) and value:
+            return value
+    for name in ("root_client", "client", "_client"):
+        url = getattr(getattr(chat, name, None), "base_url", None)
+        if url is not None and not callable(url):
+            return str(url)
+    return fallback
+
+
 def make_chat_model(
     model: Any,
     *,
@@ -65,6 +116,7 @@ def make_chat_model(
     base_url: str | None = None,
     rate_limiter: Any = None,
     model_kwargs: Mapping[str, Any] | None = None,
+    requests: RequestCounter | None = None,
 ) -> Any:
     """The chat model ``model`` names, built once with these settings.
 
@@ -83,6 +135,9 @@ def make_chat_model(
         LangChain rate limiter shared by every call of the model (:func:`rate_limiter`).
     model_kwargs : mapping, optional
         Further keyword arguments of the model class (``api_key``, ``max_tokens``...).
+    requests : RequestCounter, optional
+        Counts every request, given to classes that take an ``http_client`` (unless
+        ``model_kwargs`` brings one).
 
     Raises
     ------
@@ -111,6 +166,8 @@ def make_chat_model(
             fields = _field_names(_chat_class(provider))
             settings = {"timeout": timeout, "max_retries": max_retries}
             kwargs.update({k: v for k, v in settings.items() if k in fields})
+            if requests is not None and "http_client" in fields and "http_client" not in kwargs:
+                kwargs["http_client"] = _counting_client(requests)
         if provider == "databricks":
             return _chat_class(provider)(model=name, **kwargs)
         from langchain.chat_models import init_chat_model
@@ -121,6 +178,13 @@ def make_chat_model(
             raise ModelConfigError(model, str(exc)) from exc
         raise MissingDependencyError(*PROVIDER_EXTRAS[provider]) from exc
     except Exception as exc:  # unknown provider, missing API key, bad option
+        if isinstance(exc, ValueError) and "Unable to infer model provider" in str(exc):
+            raise ModelConfigError(
+                model,
+                "neither a judge engine (heuristic) nor a model LangChain knows the provider "
+                "of; name it as 'provider:model', such as 'openai:gpt-4o-mini' or "
+                "'ollama:llama3.1'",
+            ) from exc
         raise ModelConfigError(model, f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -157,6 +221,18 @@ def chat_runnables(
     if structured is not None:
         structured = with_retries(structured, chat, max_retries, wait)
     return structured, plain
+
+
+def _counting_client(requests: RequestCounter) -> Any:
+    """An ``httpx.Client`` as the OpenAI SDK makes its own, counting every request."""
+    hooks = {"request": [requests.hook]}
+    try:
+        from openai import DefaultHttpxClient
+    except ImportError:
+        import httpx
+
+        return httpx.Client(event_hooks=hooks)
+    return DefaultHttpxClient(event_hooks=hooks)
 
 
 def has_native_retries(chat: Any) -> bool:

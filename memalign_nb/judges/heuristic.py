@@ -18,10 +18,7 @@ hand on the validation rows) it does not guess, and there it is lenient.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,9 +29,9 @@ from memalign_nb.dimensions import DIMENSIONS, check_dimension
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.judges.heuristic_evidence import Evidence, Verdict, read_task
 from memalign_nb.judges.heuristic_rules import RULES
-from memalign_nb.notebooks.model import Notebook
 from memalign_nb.rubrics.model import Rubric
-from memalign_nb.sections.facts import NotebookFacts, extract_facts
+from memalign_nb.sections.facts import NotebookFacts
+from memalign_nb.sections.facts_cache import notebook_analysis
 from memalign_nb.sections.model import Section
 
 logger = logging.getLogger(__name__)
@@ -47,36 +44,6 @@ CUSTOM_SCORE = 2
 
 CUSTOM_RULE = "custom.no_rules"
 """The rule a custom dimension's verdict names."""
-
-FACTS_CACHE_SIZE = 256
-"""Notebooks whose facts are kept in memory (the nine dimensions of a notebook, and every
-fold of a study, reuse one parse)."""
-
-_CACHE: OrderedDict[int, tuple[weakref.ref[Notebook], NotebookFacts, dict[Any, Any]]] = (
-    OrderedDict())
-_CACHE_LOCK = threading.Lock()
-
-
-def _analysis(notebook: Notebook) -> tuple[NotebookFacts, dict[Any, Any]]:
-    """The facts of ``notebook`` and its memo of readings, kept for the same object.
-
-    Keyed by identity (a weak reference checks the object is still the one cached), so a
-    lookup costs no hashing of the notebook's text; an equal notebook loaded again is
-    parsed again (cheaply: parses are cached by source in the sectioner).
-    """
-    key = id(notebook)
-    with _CACHE_LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None and hit[0]() is notebook:
-            _CACHE.move_to_end(key)
-            return hit[1], hit[2]
-    facts = extract_facts(notebook)
-    memo: dict[Any, Any] = {}
-    with _CACHE_LOCK:
-        _CACHE[key] = (weakref.ref(notebook), facts, memo)
-        while len(_CACHE) > FACTS_CACHE_SIZE:
-            _CACHE.popitem(last=False)
-    return facts, memo
 
 
 class HeuristicJudge(Judge, BaseEstimator):
@@ -141,7 +108,7 @@ class HeuristicJudge(Judge, BaseEstimator):
 
     def facts(self, case: Case) -> NotebookFacts:
         """The static facts of ``case``'s notebook, parsed once and kept in memory."""
-        return _analysis(case.notebook)[0]
+        return notebook_analysis(case.notebook)[0]
 
     def build_section(self, case: Case, dimension: str) -> Section:
         """The section of ``case`` this judge's facts bear on, for showing the evidence.
@@ -167,7 +134,7 @@ class HeuristicJudge(Judge, BaseEstimator):
                 f"the heuristic engine has no rules for the custom dimension {dimension!r}, "
                 "so it gives the neutral middle score; align the judge with graded examples "
                 "to score it",), {}), {}
-        facts, memo = _analysis(case.notebook)
+        facts, memo = notebook_analysis(case.notebook)
         task = read_task(case, facts, self.tracking_expected)
         verdict = RULES[dimension](Evidence(case.notebook, facts, task, memo))
         return verdict, {"task_type": task.task_type, "task_source": task.task_source}

@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any
 
+from langchain_core.callbacks import BaseCallbackHandler
 from sklearn.base import BaseEstimator
 
 from memalign_nb.datasets.model import Case
@@ -37,15 +37,21 @@ from memalign_nb.dimensions import check_dimension
 from memalign_nb.errors import MalformedReplyError
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.judges.cache import DEFAULT_CACHE_DIR, JudgmentCache, cache_key
-from memalign_nb.judges.chat import chat_runnables, make_chat_model, rate_limiter
+from memalign_nb.judges.chat import (
+    RequestCounter,
+    chat_runnables,
+    endpoint_of,
+    make_chat_model,
+    rate_limiter,
+    undecodable_errors,
+)
 from memalign_nb.judges.parsing import REPLY_SCHEMA, JudgeReply, check_reply, parse_reply
 from memalign_nb.judges.prompts import Prompt, build_prompt, reask_text
+from memalign_nb.redaction import redact
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.model import Section
 
 logger = logging.getLogger(__name__)
-
-_SECRET = re.compile(r"key|secret|password|credential|^(api_|access_)?token$", re.IGNORECASE)
 
 
 class LLMJudge(Judge, BaseEstimator):
@@ -291,7 +297,7 @@ class LLMJudge(Judge, BaseEstimator):
                     error = f"malformed reply after one re-ask: {exchange.problems[-1]}"
                     extras["raw_reply"] = raw_text[:1000]
         except Exception as exc:  # the call failed after the client's retries
-            error = f"model call failed: {type(exc).__name__}: {exc}"
+            error = _failure(runtime.endpoint, exc)
         if exchange.problems:
             extras["reply_problems"] = list(exchange.problems)
         judgment = Judgment(
@@ -305,7 +311,8 @@ class LLMJudge(Judge, BaseEstimator):
             latency_s=time.perf_counter() - started,
             retrieved_ids=tuple(retrieved_ids),
             error=error,
-            metadata={**extras, "model_calls": exchange.calls},
+            metadata={**extras, "model_calls": exchange.sent,
+                      "retries": exchange.sent - exchange.calls},
         )
         if error:
             logger.warning("%s on %s/%s: %s", self.judge_id, case_id, dimension, error)
@@ -316,9 +323,20 @@ class LLMJudge(Judge, BaseEstimator):
     def _ask(
         self, runtime: _Runtime, messages: list[Any], exchange: _Exchange
     ) -> tuple[JudgeReply | None, str]:
-        """One model call; returns the valid reply (or None) and the reply as text."""
+        """One model call; returns the valid reply (or None) and the reply as text.
+
+        Every request it takes is counted in ``exchange.sent``, retries included: those of
+        the provider's client (its HTTP requests) or of LangChain (its attempts).
+        """
         exchange.calls += 1
-        result = (runtime.structured or runtime.plain).invoke(messages)
+        attempts = _Attempts()
+        with runtime.requests.counting() as sent:
+            try:
+                result = (runtime.structured or runtime.plain).invoke(
+                    messages, config={"callbacks": [attempts]}
+                )
+            finally:
+                exchange.sent += max(sent(), attempts.count, 1)
         raw = result["raw"] if isinstance(result, dict) else result
         usage = getattr(raw, "usage_metadata", None) or {}
         exchange.prompt_tokens += int(usage.get("input_tokens", 0))
@@ -355,6 +373,7 @@ class LLMJudge(Judge, BaseEstimator):
 
     def _build_runtime(self) -> _Runtime:
         limiter = rate_limiter(self.requests_per_second)
+        requests = RequestCounter()
         if isinstance(self.model, str):
             chat = make_chat_model(
                 self.model,
@@ -363,12 +382,13 @@ class LLMJudge(Judge, BaseEstimator):
                 max_retries=self.max_retries,
                 base_url=self.base_url,
                 rate_limiter=limiter,
-                model_kwargs=self.model_kwargs,
+                model_kwargs=dict(self.model_kwargs or {}),
+                requests=requests,
             )
             key_params: dict[str, Any] = {
                 "temperature": self.temperature,
                 "base_url": self.base_url,
-                "model_kwargs": _without_secrets(self.model_kwargs or {}),
+                "model_kwargs": redact(self.model_kwargs or {}, placeholder=None),
             }
         else:
             chat = make_chat_model(self.model, rate_limiter=limiter)
@@ -382,7 +402,8 @@ class LLMJudge(Judge, BaseEstimator):
             wait=self.retry_wait,
         )
         cache = None if self.cache_dir is None else JudgmentCache(self.cache_dir)
-        return _Runtime(self.judge_id, key_params, structured, plain, cache, limiter)
+        return _Runtime(self.judge_id, key_params, structured, plain, cache, limiter,
+                        endpoint_of(chat, fallback=self.judge_id), requests)
 
 
 @dataclass(frozen=True)
@@ -395,6 +416,8 @@ class _Runtime:
     plain: Any
     cache: JudgmentCache | None
     limiter: Any
+    endpoint: str
+    requests: RequestCounter
 
 
 @dataclass
@@ -402,14 +425,29 @@ class _Exchange:
     """Running totals of the calls behind one judgment."""
 
     calls: int = 0
+    sent: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     problems: list[str] = field(default_factory=list)
 
 
-def _without_secrets(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """``model_kwargs`` for the cache key, without credentials (they do not change replies)."""
-    return {k: v for k, v in kwargs.items() if not _SECRET.search(k)}
+class _Attempts(BaseCallbackHandler):
+    """Counts the times a chat model is invoked (LangChain's own retries included)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+        self.count += 1
+
+
+def _failure(endpoint: str, exc: Exception) -> str:
+    """Why a model call failed, naming the endpoint (``Connection error.`` alone says little)."""
+    what = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, undecodable_errors()):
+        return (f"model call to {endpoint} failed: the reply is not the JSON the API sends "
+                f"(a proxy or login page answering, or a wrong --base-url?) ({what})")
+    return f"model call to {endpoint} failed: {what}"
 
 
 def _reply_text(message: Any) -> str:

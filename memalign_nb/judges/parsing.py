@@ -80,10 +80,8 @@ def check_reply(reply: JudgeReply | Mapping[str, Any], raw: str = "") -> JudgeRe
         raise MalformedReplyError(raw, 'the JSON object has no "score" field')
     try:
         score = check_score(values["score"])
-    except InvalidScoreError:
-        raise MalformedReplyError(
-            raw, f"score {values['score']!r} is not an integer from 0 to 3"
-        ) from None
+    except InvalidScoreError as exc:
+        raise MalformedReplyError(raw, str(exc)) from None
     rationale = values.get("rationale", "")
     if not isinstance(rationale, str):
         raise MalformedReplyError(raw, '"rationale" must be a string')

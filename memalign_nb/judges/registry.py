@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from memalign_nb.errors import UnknownNameError
 from memalign_nb.judges.base import Judge
 from memalign_nb.registry import Registry
 
@@ -51,6 +52,22 @@ def resolve_engine(model: Any) -> str:
     return LLM_ENGINE
 
 
+def _check_not_a_typo(model: Any) -> None:
+    """Refuse a bare name that is a misspelt engine (``heuristc``), not a model.
+
+    A string without ``provider:`` can still be a model LangChain infers the provider of
+    (``gpt-4o-mini``), so only a name close to an engine's is refused, now, rather than
+    failing as an unknown LangChain provider at the first judgment.
+    """
+    import difflib
+
+    if not isinstance(model, str) or ":" in model:
+        return
+    engines = JUDGE_ENGINES.names()
+    if difflib.get_close_matches(model.strip(), engines, n=1, cutoff=0.75):
+        raise UnknownNameError("judge", model, engines)
+
+
 def make_judge(model: Any = "heuristic", **options: Any) -> Judge:
     """Build a judge from an engine name, a model string or a chat model object.
 
@@ -67,6 +84,8 @@ def make_judge(model: Any = "heuristic", **options: Any) -> Judge:
     ------
     ModelConfigError
         ``model`` is empty, or ``"llm"`` without naming a model.
+    UnknownNameError
+        ``model`` is a misspelt engine name (``"heuristc"``: did you mean heuristic?).
     TypeError
         ``options`` given with a judge object.
 
@@ -88,5 +107,6 @@ def make_judge(model: Any = "heuristic", **options: Any) -> Judge:
         )
     engine = resolve_engine(model)
     if engine == LLM_ENGINE:
+        _check_not_a_typo(model)
         return JUDGE_ENGINES.get(LLM_ENGINE)(model, **options)
     return JUDGE_ENGINES.get(engine)(**options)

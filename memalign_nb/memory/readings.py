@@ -153,7 +153,8 @@ def thresholds(facts: Iterable[Mapping[str, Any]], quantiles: Iterable[float] = 
                ) -> list[Reading]:
     """``at_most`` / ``above`` readings at quantiles of each numeric fact's values.
 
-    Only facts with at least three distinct values among ``facts`` get thresholds.
+    Only facts with at least three distinct values among ``facts`` get thresholds; a count
+    (whole numbers only) gets whole thresholds, the quantiles rounded down.
     """
     import numpy as np
 
@@ -161,15 +162,18 @@ def thresholds(facts: Iterable[Mapping[str, Any]], quantiles: Iterable[float] = 
     for row in facts:
         for fact, value in row.items():
             if _is_number(value):
-                values.setdefault(fact, set()).add(float(value))
+                values.setdefault(fact, set()).add(value)
     found = []
     for fact, seen in sorted(values.items()):
         if len(seen) < 3:
             continue
         ordered = sorted(seen)
-        for cut in sorted({float(np.quantile(ordered, q)) for q in quantiles}):
+        counts = all(float(v).is_integer() for v in ordered)
+        cuts = {float(np.quantile(ordered, q)) for q in quantiles}
+        for cut in sorted({math.floor(c) for c in cuts} if counts else cuts):
             if cut < ordered[-1]:
-                found += [Reading(fact, "at_most", cut), Reading(fact, "above", cut)]
+                value = int(cut) if float(cut).is_integer() else round(cut, 6)
+                found += [Reading(fact, "at_most", value), Reading(fact, "above", value)]
     return found
 
 

@@ -74,6 +74,10 @@ class Notebook:
     language: str = "python"
     metadata: dict = field(default_factory=dict, compare=False, hash=False)
     """The notebook-level metadata as stored (kernelspec, language_info, ...)."""
+    schema_problems: tuple[str, ...] = field(default=(), compare=False)
+    """Where the file departs from the nbformat schema without stopping judging
+    (``cell 3: Additional properties are not allowed ('execution_count' was unexpected)``);
+    at most :data:`memalign_nb.notebooks.reader.MAX_PROBLEMS`."""
 
     @property
     def code_cells(self) -> tuple[Cell, ...]:

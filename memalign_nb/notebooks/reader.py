@@ -8,24 +8,30 @@ Reading follows nbformat's own split into separate steps, each done by nbformat:
 3. upgrade nbformat 3 to 4 (:func:`nbformat.converter.convert`);
 4. validate against the nbformat schema (:func:`nbformat.validator.iter_validate`).
 
-A problem that stops judging (not JSON, not a notebook, no cells, not UTF-8) raises
-:class:`~memalign_nb.errors.NotebookError` naming the file and the problem. Schema problems
-that do not (an unexpected field, a missing cell id) become one
-:class:`~memalign_nb.errors.MemAlignWarning` per notebook. Nothing in the notebook is executed.
+Any problem that stops judging (not JSON, not a notebook, no cells, not UTF-8, not a
+regular file, over a :class:`~memalign_nb.notebooks.limits.NotebookLimits` bound, or
+anything nbformat itself chokes on) raises :class:`~memalign_nb.errors.NotebookError`
+naming the file and the problem: reading one notebook never raises anything else. Schema
+problems that do not stop judging (an unexpected field, a missing cell id) are kept in
+:attr:`Notebook.schema_problems` and, unless ``warn=False``, become one
+:class:`~memalign_nb.errors.MemAlignWarning` per notebook. Nothing in the notebook is
+executed.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 import warnings
 from collections.abc import Mapping
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from memalign_nb.errors import MemAlignWarning, NotebookError
+from memalign_nb.notebooks.limits import DEFAULT_LIMITS, NotebookLimits
 from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.notebooks.outputs import DEFAULT_MAX_CHARS, summarise_outputs
 
@@ -46,7 +52,11 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def read_notebook(
-    path: str | os.PathLike[str], *, max_output_chars: int = DEFAULT_MAX_CHARS
+    path: str | os.PathLike[str],
+    *,
+    max_output_chars: int = DEFAULT_MAX_CHARS,
+    limits: NotebookLimits = DEFAULT_LIMITS,
+    warn: bool = True,
 ) -> Notebook:
     """Read one ``.ipynb`` file.
 
@@ -57,31 +67,76 @@ def read_notebook(
     max_output_chars : int, default 1500
         Character budget for each code cell's output summary (see
         :func:`~memalign_nb.notebooks.outputs.summarise_outputs`).
+    limits : NotebookLimits, optional
+        Bounds on the notebook's size, cells, source lines and JSON depth.
+    warn : bool, default True
+        Warn about schema problems (:attr:`Notebook.schema_problems` holds them anyway).
 
     Returns
     -------
     Notebook
         The notebook, read as :func:`reads_notebook` reads text (same upgrade, same
-        schema warnings).
+        schema problems).
 
     Raises
     ------
     NotebookError
-        If the file does not exist or cannot be read, or for any reason
-        :func:`reads_notebook` gives.
+        If the file does not exist, is a dangling or looping symbolic link, a folder, a
+        FIFO, socket or device, cannot be read, is larger than ``limits.max_bytes``, or for
+        any reason :func:`reads_notebook` gives. A FIFO is never opened for reading, so it
+        cannot hang the caller.
     """
     file = Path(path).expanduser()
+    data = _read_file(file, limits)
+    return reads_notebook(
+        data, path=str(file), max_output_chars=max_output_chars, limits=limits, warn=warn
+    )
+
+
+def _read_file(file: Path, limits: NotebookLimits) -> bytes:
+    """The bytes of a regular file, or the :class:`NotebookError` saying why not."""
     try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise NotebookError(file, "file does not exist") from None
-    except IsADirectoryError:
-        raise NotebookError(
-            file, "is a folder, not a notebook file (read_notebooks reads folders)"
-        ) from None
+        # O_NONBLOCK: opening a FIFO does not wait for a writer; it is refused below.
+        fd = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise NotebookError(file, _open_problem(file, exc)) from None
+    try:
+        mode, size = os.fstat(fd).st_mode, os.fstat(fd).st_size
+        if stat.S_ISDIR(mode):
+            raise NotebookError(
+                file, "is a folder, not a notebook file (read_notebooks reads folders)"
+            )
+        if not stat.S_ISREG(mode):
+            raise NotebookError(file, f"is {_file_kind(mode)}, not a notebook file; not read")
+        limits.check_bytes(size, str(file))
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read(limits.max_bytes + 1)
     except OSError as exc:
         raise NotebookError(file, f"cannot read the file: {exc.strerror or exc}") from exc
-    return reads_notebook(data, path=str(file), max_output_chars=max_output_chars)
+    finally:
+        os.close(fd)
+    limits.check_bytes(len(data), str(file))  # it grew while being read
+    return data
+
+
+def _open_problem(file: Path, exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link loop"
+    if isinstance(exc, FileNotFoundError):
+        if file.is_symlink():
+            return f"is a dangling symbolic link (to {os.readlink(file)}, which does not exist)"
+        return "file does not exist"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a notebook file (read_notebooks reads folders)"
+    return f"cannot read the file: {exc.strerror or exc}"
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
 
 
 def reads_notebook(
@@ -89,6 +144,8 @@ def reads_notebook(
     path: str | os.PathLike[str] = "<string>",
     *,
     max_output_chars: int = DEFAULT_MAX_CHARS,
+    limits: NotebookLimits = DEFAULT_LIMITS,
+    warn: bool = True,
 ) -> Notebook:
     """Read a notebook from its JSON text.
 
@@ -100,6 +157,11 @@ def reads_notebook(
         Where the text came from, used in errors and recorded as ``Notebook.path``.
     max_output_chars : int, default 1500
         Character budget for each code cell's output summary.
+    limits : NotebookLimits, optional
+        Bounds on size (bytes, or characters of a str), cells, source lines and JSON
+        depth, checked before nbformat reads the notebook.
+    warn : bool, default True
+        Warn about schema problems (:attr:`Notebook.schema_problems` holds them anyway).
 
     Returns
     -------
@@ -110,7 +172,9 @@ def reads_notebook(
     ------
     NotebookError
         If the text is empty, not UTF-8, not valid JSON (the error gives line and column),
-        not a notebook, of an unsupported nbformat version, or has no cells.
+        not a notebook, of an unsupported nbformat version, has no cells, exceeds a bound
+        of ``limits`` (:class:`~memalign_nb.errors.NotebookLimitError`), or anything else
+        stops nbformat from reading it.
     TypeError
         If ``text`` is neither str nor bytes.
 
@@ -119,16 +183,37 @@ def reads_notebook(
     MemAlignWarning
         If the notebook does not fully match the nbformat schema but can still be judged.
     """
+    if not isinstance(text, str | bytes | bytearray | memoryview):
+        raise TypeError(f"notebook text must be str or bytes, not {type(text).__name__}")
     where = str(path)
+    try:
+        notebook = _read_text(text, where, max_output_chars, limits)
+    except NotebookError:
+        raise
+    except RecursionError:
+        raise NotebookError(where, "not a notebook: the JSON is nested too deeply") from None
+    except Exception as exc:  # whatever nbformat chokes on is this notebook's problem
+        raise NotebookError(
+            where, f"cannot be read as a notebook: {type(exc).__name__}: {exc}"
+        ) from exc
+    if warn and notebook.schema_problems:
+        _warn(where, list(notebook.schema_problems))
+    return notebook
+
+
+def _read_text(
+    text: str | bytes, where: str, max_output_chars: int, limits: NotebookLimits
+) -> Notebook:
+    limits.check_bytes(len(text), where)
     raw = _parse(_decode(text, where), where)
+    limits.check_json(raw, where)
     major, minor = _check_shape(raw, where)
+    limits.check_cells(_sources(raw, major), where)
     problems = _repair(raw, major)
     node = _upgrade(_to_node(raw, major, minor, where), major, where)
     if not node.cells:
         raise NotebookError(where, "notebook has no cells")
     problems += _validate(node)
-    if problems:
-        _warn(where, problems)
     metadata = node.metadata
     keep_ids = major >= 4  # upgraded cells get random ids that are not in the file
     cells = tuple(
@@ -141,6 +226,7 @@ def reads_notebook(
         nbformat=major,
         language=_language(metadata),
         metadata=dict(metadata),
+        schema_problems=tuple(problems),
     )
 
 
@@ -159,8 +245,6 @@ def _decode(text: str | bytes, where: str) -> str:
                 f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset {exc.start} "
                 f"(line {line}) is not valid UTF-8 ({exc.reason})",
             ) from None
-    elif not isinstance(text, str):
-        raise TypeError(f"notebook text must be str or bytes, not {type(text).__name__}")
     text = text.removeprefix("\ufeff")
     if not text.strip():
         raise NotebookError(where, "file is empty" if not text else "file holds only whitespace")
@@ -209,8 +293,23 @@ def _check_shape(raw: object, where: str) -> tuple[int, int]:
             where, f"not a notebook: nbformat {major} needs a '{container}' list and has none"
         )
     if isinstance(minor, bool) or not isinstance(minor, int):
-        minor = 0
+        minor = raw["nbformat_minor"] = 0
     return major, minor
+
+
+def _sources(raw: dict, major: int) -> list[object]:
+    """Every cell's source as stored (``input`` for nbformat 3 code cells)."""
+    sheets = raw["worksheets"] if major < 4 else [raw]
+    cells = [
+        cell
+        for sheet in sheets
+        if isinstance(sheet, dict) and isinstance(sheet.get("cells"), list)
+        for cell in sheet["cells"]
+    ]
+    return [
+        cell.get("source", cell.get("input")) if isinstance(cell, dict) else None
+        for cell in cells
+    ]
 
 
 def _repair(raw: dict, major: int) -> list[str]:
@@ -231,8 +330,14 @@ def _repair(raw: dict, major: int) -> list[str]:
             if not isinstance(cell, dict):
                 problems.append(f"cell {index} is {_kind(cell)}; read as an empty raw cell")
                 cells[index] = {"cell_type": "raw", "source": "", "metadata": {}}
-            elif not isinstance(cell.get("metadata"), dict):
+                continue
+            if not isinstance(cell.get("metadata"), dict):
                 cell["metadata"] = {}
+            if not isinstance(cell.get("cell_type"), str):
+                problems.append(
+                    f"cell {index} has cell_type {_kind(cell.get('cell_type'))}; read as a raw cell"
+                )
+                cell["cell_type"] = "raw"
     return problems
 
 
@@ -269,22 +374,49 @@ def _validate(node: NotebookNode) -> list[str]:
     """Schema problems of the notebook as short sentences (at most :data:`MAX_PROBLEMS`).
 
     A missing cell id is not a problem here: files written before nbformat 4.5 ids (or by
-    tools that drop them) are common and judge the same.
+    tools that drop them) are common and judge the same. nbformat's fast validator
+    (fastjsonschema) checks the whole notebook; only when it fails are the problems
+    located with jsonschema, part by part (the notebook without its cells, then each cell
+    the fast validator rejects), stopping at :data:`MAX_PROBLEMS`, so validation stays
+    linear in the notebook's size.
     """
-    from nbformat.validator import iter_validate
+    from nbformat.validator import get_validator, iter_validate
 
-    errors = (
-        error
-        for error in iter_validate(node)
-        if not (error.validator == "required" and error.message == "'id' is a required property")
-    )
-    problems = []
-    for error in islice(errors, MAX_PROBLEMS):
-        location = _location(list(error.absolute_path))
-        message = error.message.splitlines()[0] if error.message else "invalid"
-        if len(message) > 160:
-            message = message[:157] + "..."
-        problems.append(f"{location}: {message}" if location else message)
+    minor = node.get("nbformat_minor", 0)
+    checked = dict(node)
+    if minor >= 5:  # ids are required from 4.5 on: stand-ins keep the fast path fast
+        checked["cells"] = [
+            cell if "id" in cell else {**cell, "id": f"missing-id-{index}"}
+            for index, cell in enumerate(node.cells)
+        ]
+    fast = get_validator(4, minor)
+    if fast is None or next(iter(fast.iter_errors(checked)), None) is None:
+        return []
+    problems: list[str] = []
+    header = dict(checked, cells=[])
+    parts = [(None, header)] + [
+        (index, dict(header, cells=[cell])) for index, cell in enumerate(checked["cells"])
+    ]
+    for index, part in parts:
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if index is not None and next(iter(fast.iter_errors(part)), None) is None:
+            continue
+        for error in iter_validate(part, version=4, version_minor=minor):
+            path = list(error.absolute_path)
+            if index is not None and path[:2] == ["cells", 0]:
+                path[1] = index
+            location = _location(path)
+            message = error.message.splitlines()[0] if error.message else "invalid"
+            if error.validator in ("oneOf", "anyOf"):  # do not quote the whole instance
+                message = "is not valid under any of the given schemas"
+                if isinstance(error.instance, dict) and "cell_type" in error.instance:
+                    message = f"is not a valid cell of type {error.instance['cell_type']!r}"
+            if len(message) > 160:
+                message = message[:157] + "..."
+            problems.append(f"{location}: {message}" if location else message)
+            if len(problems) >= MAX_PROBLEMS:
+                break
     return problems
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from memalign_nb.dimensions import DIMENSIONS
@@ -43,7 +43,8 @@ from memalign_nb.errors import UnknownNameError
 from memalign_nb.notebooks.model import Cell, Notebook
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.events import TRAIN, Event
-from memalign_nb.sections.facts import NotebookFacts, extract_facts
+from memalign_nb.sections.facts import NotebookFacts
+from memalign_nb.sections.facts_cache import notebook_facts
 from memalign_nb.sections.model import Section
 from memalign_nb.sections.organization import render_outline
 from memalign_nb.sections.tokens import count_tokens
@@ -75,6 +76,12 @@ MIN_HEAD_LINES, MIN_TAIL_LINES = 4, 2
 OUTPUT_LINES, OUTPUT_CHARS = 15, 800
 """Most lines and characters of one cell's output a section shows (the rest is marked as
 cut): enough for a metric, a shape or a missing-value count, not a whole table."""
+
+LISTED_RUNS = 12
+"""Runs of cell indices a trim note lists before it gives only their count."""
+
+_JOIN_TOKENS = 1
+"""Tokens of the blank line joining a block to the section, counted with the block."""
 
 _CONTEXT_SPLIT = "context: train/test split"
 _CONTEXT_PIPELINE = "context: pipeline fit"
@@ -131,8 +138,8 @@ def build_sections(
     Returns
     -------
     dict of str to Section
-        In the order of ``dimensions``. The notebook is parsed and classified once for
-        all of them.
+        In the order of ``dimensions``. The notebook is parsed and classified once, for
+        all of them and for later calls (:mod:`memalign_nb.sections.facts_cache`).
 
     Raises
     ------
@@ -149,7 +156,7 @@ def build_sections(
         _sources(dimension, rubrics.get(dimension), rubrics)
     if token_budget <= 0:
         raise ValueError(f"token_budget must be positive, got {token_budget}")
-    facts = extract_facts(notebook)
+    facts = notebook_facts(notebook)
     return {
         dimension: _section(notebook, facts, dimension, rubrics.get(dimension), token_budget)
         for dimension in dimensions
@@ -241,10 +248,14 @@ def _section(notebook: Notebook, facts: NotebookFacts, dimension: str, rubric: R
         merged.update(facts.for_dimension(source))
     full_markdown = sources == (ALL_CELLS,)
     blocks = _blocks(notebook, facts, shown, full_markdown=full_markdown)
-    text = _render(dimension, notebook, blocks, [], budget)
-    tokens = count_tokens(text)
+    title_tokens = count_tokens(_title(dimension, notebook, blocks))
+    available = budget - title_tokens
+    # The blocks' counts are cached across dimensions; the whole text is counted only when
+    # they say it may fit (a huge cell is not re-counted whole for every dimension).
+    parts = title_tokens + sum(_tokens(b.render()) + _JOIN_TOKENS for b in blocks)
+    text = "" if parts > 2 * budget else _render(dimension, notebook, blocks, [], budget)
+    tokens = count_tokens(text) if text else parts
     trimmed: list[str] = []
-    available = budget - (tokens - sum(_tokens(b.render()) for b in blocks))
     while tokens > budget and available > 0:
         # Token counts of the parts only roughly add up to the whole's: check, go again.
         blocks = _blocks(notebook, facts, shown, full_markdown=full_markdown)
@@ -252,20 +263,26 @@ def _section(notebook: Notebook, facts: NotebookFacts, dimension: str, rubric: R
         text = _render(dimension, notebook, blocks, trimmed, budget)
         tokens = count_tokens(text)
         available -= max(tokens - budget, 0)
+    if not text:  # a budget smaller than the title: nothing could be trimmed to fit
+        text = _render(dimension, notebook, blocks, trimmed, budget)
+        tokens = count_tokens(text)
     indices = tuple(b.cell.index for b in blocks)
     return Section(dimension, notebook.path, indices, text, tokens, merged, tuple(trimmed))
 
 
 def _render(dimension: str, notebook: Notebook, blocks: list[_Block], trimmed: list[str],
             budget: int) -> str:
-    title = (f"# Section {dimension}: {sum(not b.header_only for b in blocks)} of "
-             f"{len(notebook.cells)} cells of {_name(notebook)}")
-    if not blocks:
-        title = f"# Section {dimension}: no cell of {_name(notebook)} bears on it"
-    parts = [title]
+    parts = [_title(dimension, notebook, blocks)]
     if trimmed:
         parts.append(_trim_line(trimmed, budget))
     return "\n\n".join([*parts, *(b.render() for b in blocks)])
+
+
+def _title(dimension: str, notebook: Notebook, blocks: list[_Block]) -> str:
+    if not blocks:
+        return f"# Section {dimension}: no cell of {_name(notebook)} bears on it"
+    return (f"# Section {dimension}: {sum(not b.header_only for b in blocks)} of "
+            f"{len(notebook.cells)} cells of {_name(notebook)}")
 
 
 def _name(notebook: Notebook) -> str:
@@ -357,33 +374,39 @@ def _fit(blocks: list[_Block], available: int, budget: int) -> list[str]:
     """Cut ``blocks`` in place until they and the notes fit ``available`` tokens.
 
     Returns what was cut, in words (the notes, whose line says ``budget`` and counts
-    against ``available``).
+    against ``available``). Linear in the number of blocks: sizes are kept as a running
+    total, and the note line is only measured once the blocks alone fit.
     """
-    sizes = {id(b): _tokens(b.render()) for b in blocks}
+    sizes = {id(b): _tokens(b.render()) + _JOIN_TOKENS for b in blocks}
+    total = sum(sizes.values())
     notes: list[str] = []
 
-    def fits(extra: list[str]) -> bool:
-        line = _trim_line([*notes, *extra], budget)
-        return sum(sizes.values()) + _tokens(line) <= available
+    def fits(extra: Callable[[], list[str]] = list) -> bool:
+        if total > available:  # the notes only add to it
+            return False
+        return total + _tokens(_trim_line([*notes, *extra()], budget)) <= available
 
     def resize(block: _Block) -> None:
-        sizes[id(block)] = _tokens(block.render())
+        nonlocal total
+        size = _tokens(block.render()) + _JOIN_TOKENS
+        total += size - sizes[id(block)]
+        sizes[id(block)] = size
 
     removed = []
     for block in sorted((b for b in blocks if b.output), key=lambda b: -len(b.output)):
-        if fits([f"outputs of cells {_list(sorted(removed))} removed"] if removed else []):
+        if fits(lambda: [f"outputs of cells {_list(removed)} removed"] if removed else []):
             break
         block.output = ""
         resize(block)
         removed.append(block.cell.index)
     if removed:
-        notes.append(f"outputs of cells {_list(sorted(removed))} removed")
+        notes.append(f"outputs of cells {_list(removed)} removed")
     for head, tail in ((HEAD_LINES, TAIL_LINES), (MIN_HEAD_LINES, MIN_TAIL_LINES)):
         cut: list[int] = []
         note = f"cells {{}} cut to their first {head} and last {tail} lines"
         for block in sorted((b for b in blocks if not b.header_only),
                             key=lambda b: -sizes[id(b)]):
-            if fits([note.format(_list(sorted(cut)))] if cut else []):
+            if fits(lambda note=note, cut=cut: [note.format(_list(cut))] if cut else []):
                 break
             if len(block.lines) > head + tail + 1:
                 dropped = len(block.lines) - head - tail
@@ -392,19 +415,21 @@ def _fit(blocks: list[_Block], available: int, budget: int) -> list[str]:
                 resize(block)
                 cut.append(block.cell.index)
         if cut:
-            notes.append(note.format(_list(sorted(cut))))
-    omitted: list[int] = []
-    if fits([]):
+            notes.append(note.format(_list(cut)))
+    if fits():
         return notes
+    omitted: list[int] = []
+    gone: set[int] = set()
     for block in sorted(blocks, key=lambda b: (bool(b.context), -b.cell.index)):
-        if len(blocks) == 1 or fits([f"cells {_list(sorted(omitted))} omitted"] if omitted
-                                     else []):
+        if len(blocks) - len(gone) == 1 or fits(
+                lambda: [f"cells {_list(omitted)} omitted"] if omitted else []):
             break
-        blocks.remove(block)
-        sizes.pop(id(block))
+        gone.add(id(block))
+        total -= sizes.pop(id(block))
         omitted.append(block.cell.index)
+    blocks[:] = [b for b in blocks if id(b) not in gone]
     if omitted:
-        notes.append(f"cells {_list(sorted(omitted))} omitted")
+        notes.append(f"cells {_list(omitted)} omitted")
     return notes
 
 
@@ -413,11 +438,18 @@ def _trim_line(trimmed: list[str], budget: int) -> str:
 
 
 def _list(indices: Iterable[int]) -> str:
-    """``1, 3-6, 9``: sorted cell indices with runs shortened."""
+    """``1, 3-6, 9``: cell indices, sorted, runs shortened, at most :data:`LISTED_RUNS` runs.
+
+    A longer list keeps its first runs and the count: ``1, 3-6, ... (812 cells)``, so a
+    note stays a line whatever the notebook's size.
+    """
+    ordered = sorted(indices)
     runs: list[list[int]] = []
-    for index in indices:
+    for index in ordered:
         if runs and index == runs[-1][-1] + 1:
             runs[-1].append(index)
         else:
             runs.append([index])
-    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    text = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 2 else ", ".join(map(str, r))
+                     for r in runs[:LISTED_RUNS])
+    return text if len(runs) <= LISTED_RUNS else f"{text}, ... ({len(ordered):,} cells)"

@@ -18,7 +18,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memalign_nb.study.result import POOLED, StudyResult, ci_label
+from memalign_nb.study.result import POOLED, StudyResult, ci_label, mae_change
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -77,8 +77,7 @@ def mae_chart(result: Results, variant: str | None = None) -> Figure:
         for j, dim in enumerate(dims):
             row = data["dimensions"][dim][variant]
             if row.get("reduction") is not None:
-                change = f"{-row['reduction']:+.0%}" if round(row["reduction"], 2) else "\u00b10%"
-                label = change + (" *" if row.get("significant") else "")
+                label = mae_change(row) + (" *" if row.get("significant") else "")
                 ax.annotate(label, (1.0, j), xycoords=("axes fraction", "data"),
                             xytext=(4, 0), textcoords="offset points", va="center",
                             fontsize=8)

@@ -22,7 +22,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from memalign_nb.study.result import POOLED, StudyResult, ci_label
+from memalign_nb.study.result import POOLED, StudyResult, ci_label, mae_change
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ def report_blocks(data: Mapping[str, Any], plots: Mapping[str, str]) -> list[tup
     head = data.get("headline_variant")
     blocks: list[tuple[Any, ...]] = [("h1", _title(data)), ("p", _setup(data))]
     if head is not None and "baseline" in data["variants"]:
-        blocks += [("h2", f"Baseline vs {head}"), ("p", headline_summary(data)),
+        blocks += [("h2", f"Baseline vs {head}, the best variant"), ("p", headline_summary(data)),
                    ("table", *headline_table(data))]
     ci = ci_label(data)
     blocks += [("h2", f"Ablation: MAE [{ci}] per variant"), _ablation_table(data)]
@@ -175,20 +175,30 @@ def report_blocks(data: Mapping[str, Any], plots: Mapping[str, str]) -> list[tup
         "resamples. Significant means its interval excludes 0.",
         "Every aligned variant is fitted, per fold, on the other folds' feedback only "
         "and scores the held-out fold; the baseline scores every case once.",
-        "The noise floor is the mean absolute difference between two raters on items "
-        "both found applicable: a judge cannot be expected to agree with experts more "
-        "closely than they agree with each other.",
+        "The rater-vs-rater MAE (the noise floor) is the mean absolute difference between "
+        "two raters on items both found applicable: how closely the experts agree with "
+        "each other. It is not the same measure as a judge's MAE, which is against the "
+        "raters' median and so spared part of one rater's noise: a judge may come below it.",
+        "MAE change is the variant's MAE relative to the baseline's, signed: a minus "
+        "means fewer errors than the baseline; mae.png shows the same figure.",
+        "Variants are compared on the items every one of them scored: an item whose "
+        "judgment failed in any variant is left out for all. When more than "
+        f"{_pct((data.get('comparison') or {}).get('max_failed', 0.05))} of the items are "
+        "left out (--max-failed), no difference is called significant.",
     ])]
     return blocks
 
 
 def _title(data: Mapping[str, Any]) -> str:
-    return f"Alignment study: {data['params'].get('judge')} on {data['dataset'].get('path')}"
+    """The judge and the dataset's folder name (its full path is in the setup line)."""
+    folder = re.split(r"[\\/]", str(data["dataset"].get("path", "")).rstrip("/\\"))[-1]
+    return f"Alignment study: {data['params'].get('judge')} on {folder}"
 
 
 def _setup(data: Mapping[str, Any]) -> str:
     p, ds = data["params"], data["dataset"]
     return (
+        f"Dataset {ds.get('path')}: "
         f"{ds.get('n_cases')} cases, {ds.get('n_grades')} grades from {ds.get('n_raters')} "
         f"raters; {p.get('n_folds')}-fold cross-validation by case; k = {p.get('k')} "
         f"episodic neighbours; {p.get('n_bootstrap')} bootstrap resamples, "
@@ -205,9 +215,12 @@ def headline_summary(data: Mapping[str, Any]) -> str:
     head = data["headline_variant"]
     pooled = data["dimensions"][POOLED]
     base, aligned = pooled["baseline"], pooled[head]
-    text = (
-        f"Pooled over dimensions, MAE went from {_ci(base)} to {_ci(aligned)} "
-        f"({_reduction(aligned)} fewer errors, {_significance(aligned)})."
+    others = [v for v in data["variants"] if v not in ("baseline", head)]
+    text = _failures(data) + (
+        f"The best variant is {head}" + (f" (of {', '.join([head, *others])})" if others
+                                        else "") + ". "
+        f"Pooled over dimensions, its MAE went from {_ci(base)} to {_ci(aligned)} "
+        f"({_change_words(aligned)}, {_significance(aligned)})."
     )
     rows = [(d, r) for d, r in data["dimensions"].items() if d != POOLED
             and r["baseline"].get("mae") is not None]
@@ -215,7 +228,7 @@ def headline_summary(data: Mapping[str, Any]) -> str:
         worst, row = max(rows, key=lambda item: item[1]["baseline"]["mae"])
         text += (
             f" Where the baseline is worst, {worst}, MAE went from {_num(row['baseline']['mae'])}"
-            f" to {_num(row[head].get('mae'))} ({_reduction(row[head])} fewer errors, "
+            f" to {_num(row[head].get('mae'))} ({_change_words(row[head])}, "
             f"{_significance(row[head])})."
         )
     better = data["variants"][head].get("significantly_better", [])
@@ -244,12 +257,12 @@ def headline_table(data: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple
         return _ablation_table(data)[1:]
     ci = ci_label(data)
     headers = ("dimension", "n", f"baseline MAE [{ci}]", f"{head} MAE [{ci}]",
-               "reduction", "significant", "noise floor MAE")
+               "MAE change", "significant", "rater-vs-rater MAE")
     rows = []
     for dim, row in data["dimensions"].items():
         floor = (row.get("noise_floor") or {}).get("mae")
         rows.append((dim, row[head].get("n"), _ci(row["baseline"]), _ci(row[head]),
-                     _reduction(row[head]), _yes_no(row[head].get("significant")),
+                     mae_change(row[head]), _yes_no(row[head].get("significant")),
                      _num(floor)))
     return headers, rows
 
@@ -313,7 +326,8 @@ def cost_lines(data: Mapping[str, Any]) -> list[str]:
         f"alignment {t.get('align', 0):.1f} s ({t.get('align_per_fold_dimension', 0):.3f} s "
         f"per fold, variant and dimension), aligned scoring {t.get('score', 0):.1f} s, statistics "
         f"{t.get('statistics', 0):.1f} s.",
-        f"{u.get('judgments', 0)} judgments: {u.get('model_calls', 0)} model calls, "
+        f"{u.get('judgments', 0)} judgments: {u.get('model_calls', 0)} model calls "
+        f"({u.get('retries', 0)} of them retries), "
         f"{u.get('cache_hits', 0)} cache hits, {u.get('failures', 0)} failures, "
         f"{u.get('prompt_tokens', 0)} prompt + {u.get('completion_tokens', 0)} "
         "completion tokens.",
@@ -335,9 +349,30 @@ def _ci(row: Mapping[str, Any]) -> str:
     return f"{_num(row['mae'])} [{_num(row.get('ci_low'))}, {_num(row.get('ci_high'))}]"
 
 
-def _reduction(row: Mapping[str, Any]) -> str:
+def _change_words(row: Mapping[str, Any]) -> str:
+    """``37% fewer errors``, ``4% more errors`` or ``no change in errors``."""
     value = row.get("reduction")
-    return _DASH if value is None else f"{value:.0%}"
+    if value is None:
+        return "change undefined"
+    if not round(value, 2):
+        return "no change in errors"
+    return f"{abs(value):.0%} {'fewer' if value > 0 else 'more'} errors"
+
+
+def _failures(data: Mapping[str, Any]) -> str:
+    """What the failed judgments took out of the comparison, when they took anything."""
+    comparison = data.get("comparison") or {}
+    left_out, items = comparison.get("left_out", 0), comparison.get("items", 0)
+    if not left_out:
+        return ""
+    text = (f"{left_out} of {items} graded items ({left_out / items:.0%}) had a judgment "
+            "that failed in some variant and are left out, so every variant is compared on "
+            f"the same {comparison.get('compared')} items. ")
+    if not comparison.get("significance_tested", True):
+        text += (f"That is more than the {_pct(comparison.get('max_failed'))} allowed "
+                 "(--max-failed), so no difference is called significant; run the study "
+                 "again to retry the failed judgments. ")
+    return text
 
 
 def _significance(row: Mapping[str, Any]) -> str:

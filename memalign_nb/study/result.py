@@ -70,6 +70,10 @@ class StudyResult:
         ``cache_hits``, ``failures``, ``prompt_tokens``, ``completion_tokens``.
     dataset : dict of str to object
         ``path``, ``n_cases`` (graded cases studied), ``n_grades``, ``n_raters``.
+    comparison : dict of str to object
+        ``items`` (graded items), ``compared`` (those every variant scored: the only ones
+        metrics and intervals use) and ``max_failed`` (the share of items that may be left
+        out while differences are still tested for significance).
     environment : dict of str to str
         Versions of Python and of the packages the figures depend on.
     created_at : str
@@ -91,6 +95,7 @@ class StudyResult:
     dataset: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
+    comparison: dict[str, Any] = field(default_factory=dict)
 
     @property
     def aligned_variants(self) -> tuple[str, ...]:
@@ -99,9 +104,35 @@ class StudyResult:
 
     @property
     def headline_variant(self) -> str | None:
-        """The variant the report compares with the baseline: ``full`` when studied."""
+        """The variant the report compares with the baseline: the best aligned one.
+
+        The aligned variant with the lowest pooled MAE; on a tie (or without figures),
+        the one with more memory (``full`` first, then the last studied).
+        """
         aligned = self.aligned_variants
-        return "full" if "full" in aligned else (aligned[-1] if aligned else None)
+        if not aligned:
+            return None
+        preference = sorted(aligned, key=lambda v: (v != "full", -aligned.index(v)))
+
+        def pooled(variant: str) -> float:
+            interval = self.mae.get(variant, {}).get(POOLED)
+            value = interval.estimate if interval is not None else float("nan")
+            return float("inf") if np.isnan(value) else round(float(value), 6)
+
+        return min(preference, key=pooled)
+
+    @property
+    def left_out(self) -> int:
+        """Graded items left out of the comparison because a judgment of them failed."""
+        return int(self.comparison.get("items", 0)) - int(self.comparison.get("compared", 0))
+
+    @property
+    def too_many_failures(self) -> bool:
+        """Whether more than ``max_failed`` of the graded items were left out, so that no
+        difference is called significant."""
+        items = int(self.comparison.get("items", 0))
+        return bool(items) and self.left_out / items > float(
+            self.comparison.get("max_failed", 1.0))
 
     def fold_of(self) -> dict[str, int]:
         """Each case id's fold number, from 1 (the fold that holds it out)."""
@@ -175,6 +206,11 @@ class StudyResult:
             "folds": [list(f) for f in self.folds],
             "timings": self.timings,
             "usage": self.usage,
+            "comparison": {
+                **self.comparison,
+                "left_out": self.left_out,
+                "significance_tested": not self.too_many_failures,
+            },
         }
 
     def _dimension_row(self, dim: str) -> dict[str, Any]:
@@ -222,7 +258,7 @@ class StudyResult:
         return {
             "improvement": interval_dict(imp),
             "reduction": finite(reduction),
-            "significant": imp.excludes_zero,
+            "significant": imp.excludes_zero and not self.too_many_failures,
         }
 
     def _variant_summary(self, variant: str) -> dict[str, Any]:
@@ -237,7 +273,8 @@ class StudyResult:
 
     def _significant(self, variant: str, dim: str, sign: int) -> bool:
         imp = self.improvement.get(variant, {}).get(dim)
-        return imp is not None and imp.excludes_zero and np.sign(imp.estimate) == sign
+        return (imp is not None and imp.excludes_zero and not self.too_many_failures
+                and np.sign(imp.estimate) == sign)
 
 
 def ci_label(data: Mapping[str, Any]) -> str:
@@ -266,3 +303,14 @@ def _pooled_signed_error(metrics: Iterable[DimensionMetrics]) -> float | None:
     pairs = [(m.signed_error, m.n) for m in metrics if m.n]
     total = sum(n for _, n in pairs)
     return finite(sum(e * n for e, n in pairs) / total) if total else None
+
+
+def mae_change(row: Mapping[str, Any]) -> str:
+    """A variant's MAE relative to the baseline's, signed: ``-37%`` is 37% fewer errors.
+
+    The one rendering of the change, shared by the report's tables and ``mae.png``.
+    """
+    value = row.get("reduction")
+    if value is None:
+        return "\u2014"
+    return f"{-value:+.0%}" if round(value, 2) else "\u00b10%"

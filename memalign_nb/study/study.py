@@ -5,6 +5,11 @@ memories, its own Chroma collection) and scores the held-out cases. The baseline
 needs no fitting and scores every case once. Metrics, case-level bootstrap intervals and
 paired improvements over the baseline follow.
 
+Variants are compared only on the items every one of them scored: an item whose judgment
+failed in any variant (an LLM request that kept failing) is left out for all, and the
+result says how many. When more than ``max_failed`` of the graded items are left out, no
+difference is called significant: what failed may not fail at random.
+
 >>> from memalign_nb.datasets import load_dataset, sample_path
 >>> dataset = load_dataset(sample_path())
 >>> study = AlignmentStudy("heuristic", n_folds=4).fit(dataset)         # doctest: +SKIP
@@ -48,6 +53,10 @@ VERSIONED_PACKAGES: tuple[str, ...] = (
 )
 """Packages whose versions a study records (``StudyResult.environment``)."""
 
+DEFAULT_MAX_FAILED = 0.05
+"""Largest share of graded items left out for a failed judgment before no difference is
+called significant (``AlignmentStudy(max_failed=...)``, ``memalign-nb study --max-failed``)."""
+
 
 class AlignmentStudy(BaseEstimator):
     """Cross-validated comparison of a judge with its MemAlign-aligned variants.
@@ -81,6 +90,9 @@ class AlignmentStudy(BaseEstimator):
         Judgments in flight at once.
     progress : bool
         Show progress bars (``tqdm.auto``: widgets in Jupyter, text in a terminal).
+    max_failed : float
+        Largest share (0-1) of graded items whose judgment may fail in some variant
+        while differences are still tested for significance (:data:`DEFAULT_MAX_FAILED`).
 
     Attributes
     ----------
@@ -104,6 +116,7 @@ class AlignmentStudy(BaseEstimator):
         episodic_policy: str = "all",
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = True,
+        max_failed: float = DEFAULT_MAX_FAILED,
     ) -> None:
         self.judge = judge
         self.n_folds = n_folds
@@ -118,6 +131,7 @@ class AlignmentStudy(BaseEstimator):
         self.episodic_policy = episodic_policy
         self.concurrency = concurrency
         self.progress = progress
+        self.max_failed = max_failed
 
     def _tracked_params(self) -> dict[str, Any]:
         """The parameters, JSON-serialisable (objects as their ids or types) for the result."""
@@ -181,8 +195,9 @@ class AlignmentStudy(BaseEstimator):
         timings["align_per_fold_dimension"] = timings["align"] / n_fits
 
         t0 = time.perf_counter()
-        metrics = {v: agreement_metrics(judgments[v], reference) for v in self.variants}
-        mae, improvement = self._bootstrap(judgments, reference, case_ids, dimensions)
+        compared = _scored_by_all(judgments, reference)
+        metrics = {v: _metrics(judgments[v], reference, compared) for v in self.variants}
+        mae, improvement = self._bootstrap(judgments, compared, case_ids, dimensions)
         timings["statistics"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         self.result_ = StudyResult(
@@ -198,6 +213,8 @@ class AlignmentStudy(BaseEstimator):
             guidelines=tuple(guidelines),
             timings={k: round(v, 4) for k, v in timings.items()},
             usage=_usage([j for js in judgments.values() for j in js]),
+            comparison={"items": len(reference), "compared": len(compared),
+                        "max_failed": float(self.max_failed)},
             dataset={
                 "path": str(dataset.path),
                 "n_cases": len(cases),
@@ -222,6 +239,8 @@ class AlignmentStudy(BaseEstimator):
                 "need n_bootstrap >= 1, 0 < confidence < 1 and k >= 1; got "
                 f"{self.n_bootstrap}, {self.confidence}, {self.k}"
             )
+        if not 0 <= self.max_failed <= 1:
+            raise MemAlignError(f"max_failed is a share from 0 to 1, got {self.max_failed!r}")
 
     def _cross_validate(
         self,
@@ -331,6 +350,34 @@ def _graded_cases(
     return cases, {key: score for key, score in reference.items() if key[0] in known}
 
 
+def _scored_by_all(
+    judgments: dict[str, list[Judgment]], reference: dict[tuple[str, str], float]
+) -> dict[tuple[str, str], float]:
+    """The references of the items every variant scored (none failed on them)."""
+    failed = {(j.case_id, j.dimension) for js in judgments.values() for j in js if not j.ok}
+    scored = [{(j.case_id, j.dimension) for j in js if j.ok} for js in judgments.values()]
+    left_out = failed | {key for key in reference if not all(key in s for s in scored)}
+    if left_out & set(reference):
+        logger.warning("%d of %d graded items left out: a judgment failed in some variant",
+                       len(left_out & set(reference)), len(reference))
+    return {key: score for key, score in reference.items() if key not in left_out}
+
+
+def _metrics(
+    judgments: Sequence[Judgment],
+    reference: dict[tuple[str, str], float],
+    compared: dict[tuple[str, str], float],
+) -> dict[str, Any]:
+    """Agreement on the items every variant scored; failures counted over all graded."""
+    import dataclasses
+
+    failed = {d: m.n_failed for d, m in agreement_metrics(judgments, reference).items()}
+    return {
+        d: dataclasses.replace(m, n_failed=failed.get(d, 0))
+        for d, m in agreement_metrics(judgments, compared).items()
+    }
+
+
 def _usage(judgments: Sequence[Judgment]) -> dict[str, int]:
     from memalign_nb.judges.batch import BatchStats
 
@@ -338,6 +385,7 @@ def _usage(judgments: Sequence[Judgment]) -> dict[str, int]:
     return {
         "judgments": stats.judgments,
         "model_calls": stats.calls,
+        "retries": stats.retries,
         "cache_hits": stats.cache_hits,
         "failures": stats.failures,
         "prompt_tokens": stats.prompt_tokens,

@@ -14,7 +14,7 @@ URI, so the caller's global MLflow state (tracking URI, active run) is left unto
 
 Parameters and tags never carry secrets: keys that name one (``api_key``, ``token``,
 ``password``, ...) are redacted, and so are values that look like one (provider keys,
-bearer tokens, credentials in URLs).
+bearer tokens, credentials in URLs), by the rule of :mod:`memalign_nb.redaction`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from memalign_nb.redaction import REDACTED, is_secret_key, scrub_value
 from memalign_nb.study.result import POOLED, StudyResult
 
 if TYPE_CHECKING:
@@ -40,23 +41,6 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 DEFAULT_EXPERIMENT = "memalign-nb"
 """The MLflow experiment studies are logged to by default."""
 
-REDACTED = "[redacted]"
-"""What a secret parameter or tag value is replaced with."""
-
-_SECRET_KEY = re.compile(
-    r"(?:^|[^a-z0-9])(?:api_?key|access_?key|secret(?:_?key)?|password|passwd|pwd|token|"
-    r"auth|authorization|credentials?|bearer|private_?key|session_?key)(?:$|[^a-z0-9])"
-)
-_SECRET_VALUE = re.compile(
-    r"sk-[A-Za-z0-9_\-]{12,}|(?:ghp|gho|ghs|ghu|github_pat)_[A-Za-z0-9_]{16,}"
-    r"|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|dapi[0-9a-f]{32}|hf_[A-Za-z0-9]{20,}"
-    r"|(?i:bearer)\s+[A-Za-z0-9._~+/=\-]+"
-)
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)[^/\s@]+@", re.IGNORECASE)
-_URL_SECRET_QUERY = re.compile(
-    r"(?P<name>[?&][^=&#\s]*(?:key|token|secret|password|sig|signature)[^=&#\s]*=)[^&#\s]+",
-    re.IGNORECASE,
-)
 _MAX_PARAM_CHARS = 6000
 _METRIC_NAME = re.compile(r"[^\w\-. /:]")
 _QUIET_LOGGERS = ("alembic", "mlflow.store.db.utils", "mlflow.store.db.db_types")
@@ -81,18 +65,6 @@ def default_artifact_location(tracking_uri: str) -> str | None:
     if path == tracking_uri or path in ("", ":memory:"):
         return None
     return (Path(path).resolve().parent / "mlartifacts").as_uri()
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a parameter or tag name says its value is a secret (``openai_api_key``)."""
-    return bool(_SECRET_KEY.search(key.lower().replace("-", "_")))
-
-
-def scrub_value(value: str) -> str:
-    """``value`` with anything that looks like a secret replaced by ``[redacted]``."""
-    value = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{REDACTED}@", value)
-    value = _URL_SECRET_QUERY.sub(lambda m: f"{m['name']}{REDACTED}", value)
-    return _SECRET_VALUE.sub(REDACTED, value)
 
 
 def scrub_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:

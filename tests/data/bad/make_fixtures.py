@@ -11,15 +11,26 @@ of plots) are built by the tests in ``tmp_path`` with :func:`png_bytes` instead.
 - ``images.ipynb``: nbformat 4.5 outputs that are not text: a base64 PNG plot, an SVG,
   an HTML-only figure, a widget, a DataFrame with HTML and text forms.
 - ``non_utf8.ipynb``: a valid notebook saved as Latin-1 (``café`` is byte 0xE9).
+- ``deep_nesting.ipynb``: 1 KB whose cell metadata nests 600 lists deep (nbformat itself
+  recursed to death on it).
+- ``cell_type_7.ipynb``, ``cell_type_null.ipynb``, ``cell_type_list.ipynb``: a cell whose
+  ``cell_type`` is a number, null or a list.
+- ``outputs_not_a_list.ipynb``: a code cell whose ``outputs`` is an object.
+
+``python make_fixtures.py --hostile DIR`` also writes, into DIR (not committed: too large,
+or not files git can hold), a cell of 100,000 lines, a notebook of 10,000 cells, a FIFO, a
+symbolic link loop and a dangling link, all named ``*.ipynb``.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 import struct
 import sys
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -231,20 +242,90 @@ def non_utf8() -> bytes:
     return _dump(_v4(cells)).encode("latin-1")
 
 
+def deep_nesting(depth: int = 600) -> bytes:
+    """A small notebook whose one cell's metadata nests ``depth`` lists deep."""
+    cell = _code("deep", "x = 1", [])
+    cell["metadata"] = {"nested": "@"}
+    text = _dump(_v4([cell]))
+    return text.replace('"@"', "[" * depth + "]" * depth).encode("utf-8")
+
+
+def cell_type(value: object) -> Callable[[], bytes]:
+    """A notebook whose second cell's ``cell_type`` is ``value``."""
+
+    def build() -> bytes:
+        odd = {"cell_type": value, "id": "odd", "metadata": {}, "source": "y = 2"}
+        return _dump(_v4([_code("ok", "x = 1", []), odd])).encode("utf-8")
+
+    return build
+
+
+def outputs_not_a_list() -> bytes:
+    """A code cell whose ``outputs`` is an object, not a list."""
+    cell = _code("odd", "x = 1", [])
+    cell["outputs"] = {"output_type": "stream", "text": "1"}
+    return _dump(_v4([cell])).encode("utf-8")
+
+
+def big_cell(lines: int = 100_000) -> bytes:
+    """One code cell of ``lines`` lines."""
+    source = "\n".join(f"x{i} = df['c{i % 50}'].fillna(0) * {i}" for i in range(lines))
+    return _dump(_v4([_code("big", source, [])])).encode("utf-8")
+
+
+def many_cells(count: int = 10_000) -> bytes:
+    """``count`` small cells, markdown and code."""
+    cells = [
+        _code(f"c{i}", f"x{i} = df['c{i % 50}'].mean()\nprint(x{i})", [])
+        if i % 3 else {"cell_type": "markdown", "id": f"c{i}", "metadata": {}, "source": f"## {i}"}
+        for i in range(count)
+    ]
+    return _dump(_v4(cells)).encode("utf-8")
+
+
 FIXTURES = {
     "v3_worksheets.ipynb": v3_worksheets,
     "images.ipynb": images,
     "non_utf8.ipynb": non_utf8,
+    "deep_nesting.ipynb": deep_nesting,
+    "cell_type_7.ipynb": cell_type(7),
+    "cell_type_null.ipynb": cell_type(None),
+    "cell_type_list.ipynb": cell_type(["code"]),
+    "outputs_not_a_list.ipynb": outputs_not_a_list,
 }
 """File name -> function returning its bytes."""
 
+HOSTILE = {
+    "big_cell_100k_lines.ipynb": big_cell,
+    "many_cells_10k.ipynb": many_cells,
+}
+"""Large hostile fixtures, written by ``--hostile`` only."""
 
-def main(folder: Path = HERE) -> None:
-    """Write every generated fixture into ``folder``."""
+
+def write_hostile(folder: Path) -> None:
+    """Write :data:`HOSTILE` and the special files (FIFO, link loop, dangling link)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, build in HOSTILE.items():
+        (folder / name).write_bytes(build())
+    for name in ("fifo.ipynb", "loop_a.ipynb", "loop_b.ipynb", "dangling.ipynb"):
+        (folder / name).unlink(missing_ok=True)
+    os.mkfifo(folder / "fifo.ipynb")
+    os.symlink("loop_b.ipynb", folder / "loop_a.ipynb")
+    os.symlink("loop_a.ipynb", folder / "loop_b.ipynb")
+    os.symlink("no-such-notebook.ipynb", folder / "dangling.ipynb")
+    print(f"wrote {len(HOSTILE)} large notebooks, a FIFO and three links into {folder}")
+
+
+def main(argv: list[str]) -> None:
+    """Write every generated fixture (into ``argv[0]``, or here); ``--hostile DIR`` too."""
+    if argv[:1] == ["--hostile"]:
+        write_hostile(Path(argv[1]))
+        return
+    folder = Path(argv[0]) if argv else HERE
     for name, build in FIXTURES.items():
         (folder / name).write_bytes(build())
         print(f"wrote {folder / name}")
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
+    main(sys.argv[1:])
