@@ -13,6 +13,14 @@ For each: per dimension and pooled, the baseline and aligned MAE with 95% bootst
 "always 2" judge's MAE, the raters' own disagreement (rater-vs-rater MAE, the noise
 floor), and the aligned judge's improvement on the pooled MAE with its CI.
 
+And what alignment learns by itself: the same study with a judge that knows nothing (the
+constant "always 2" judge, :class:`~memalign_nb.judges.ScriptedJudge`) as the base,
+aligned on the same feedback: its pooled MAE before (the always-2 MAE) and after, with the
+improvement's CI. The heuristic judge's rules already encode much of what these reviewers
+check, so on the graded corpus the gap left to its aligned judge is small; this row shows
+what the memories learn from feedback alone, as they must wherever experts or rubrics
+differ from the built-in rules.
+
 And the **neighbour-vote ratio**: for every graded item, the median reference of its
 ``k=5`` nearest graded neighbours of the same dimension (every other case, as episodic
 memory ranks them: :class:`~memalign_nb.memory.profile.ProfileEncoder` over the section
@@ -49,7 +57,7 @@ FIGURES = tuple(
         "cases", "pooled.baseline", "pooled.aligned", "pooled.always2", "pooled.ratio",
         "pooled.improvement", "pooled.improvement_low", "pooled.improvement_high",
         "neighbour_ratio", "high_baseline_ratio", "significantly_worse",
-        "dimensions_beating_always2",
+        "dimensions_beating_always2", "from_scratch.aligned", "from_scratch.improvement_low",
     )
 )
 
@@ -110,12 +118,20 @@ def neighbour_ratio(dataset: Any, k: int = K, seed: int = 0) -> dict[str, float]
     return ratios
 
 
-def study(dataset: Any, quick: bool) -> Any:
-    """The cross-validated study of the heuristic judge, baseline and full MemAlign."""
+def study(dataset: Any, quick: bool, judge: Any = "heuristic") -> Any:
+    """The cross-validated study of ``judge``, baseline and full MemAlign."""
     from memalign_nb.study import AlignmentStudy
 
-    return AlignmentStudy("heuristic", variants=("baseline", "full"), n_folds=2 if quick else 4,
-                          n_bootstrap=200 if quick else 10_000, seed=0).fit(dataset).result_
+    return AlignmentStudy(judge, variants=("baseline", "full"), n_folds=2 if quick else 4,
+                          n_bootstrap=200 if quick else 10_000, seed=0,
+                          progress=False).fit(dataset).result_
+
+
+def from_scratch(dataset: Any, quick: bool) -> Any:
+    """The study of the constant "always 2" judge: what alignment learns from feedback alone."""
+    from memalign_nb.judges import ScriptedJudge
+
+    return study(dataset, quick, ScriptedJudge({}, default=2))
 
 
 def measure(name: str, quick: bool) -> tuple[Figures, list[list[str]]]:
@@ -148,6 +164,13 @@ def measure(name: str, quick: bool) -> tuple[Figures, list[list[str]]]:
         rows.append([dimension, _ci(base), _ci(aligned), _pct(gain, base),
                      f"{always2:.3f}", "" if noise is None else f"{noise:.3f}",
                      "" if dimension not in ratios else f"{ratios[dimension]:.2f}"])
+    scratch = from_scratch(dataset, quick)
+    figures |= {f"{prefix}.from_scratch.aligned": scratch.mae["full"]["all"].estimate,
+                f"{prefix}.from_scratch.improvement_low": scratch.improvement["full"]["all"].low}
+    rows.append(["always 2, aligned", _ci(scratch.mae["baseline"]["all"]),
+                 _ci(scratch.mae["full"]["all"]),
+                 _pct(scratch.improvement["full"]["all"], scratch.mae["baseline"]["all"]),
+                 "", "", ""])
     pooled_gain = result.improvement["full"]["all"]
     base_mae = figures[f"{prefix}.{POOLED}.baseline"]
     figures |= {
@@ -172,7 +195,9 @@ def _pct(gain: Any, base: Any) -> str:
     """The relative change of MAE (-14%: 14% lower), * when its CI excludes 0."""
     if not base.estimate:
         return "-"
-    return f"{-gain.estimate / base.estimate:+.0%}{'*' if gain.excludes_zero else ''}"
+    change = -gain.estimate / base.estimate
+    text = f"{change:+.0%}" if round(change, 2) else "\u00b10%"
+    return text + ("*" if gain.excludes_zero else "")
 
 
 def run(quick: bool = False) -> Figures:
