@@ -92,8 +92,8 @@ def test_the_grid_starts_with_the_base_judge_and_respects_the_variant_switches()
     assert len(no_rules) == 1 + 4 * 2  # weights 1, 4, 8, 16 in two modes
 
 
-def score(name: str, error: float | None, wrong: int = 0) -> CandidateScore:
-    return CandidateScore(name, error, wrong, error)
+def score(name: str, error: float | None, wrong: int = 0, se: float = 0.0) -> CandidateScore:
+    return CandidateScore(name, error, wrong, error, se)
 
 
 def test_choose_keeps_the_simpler_candidate_unless_a_complex_one_gains_the_margin():
@@ -107,10 +107,19 @@ def test_choose_keeps_the_simpler_candidate_unless_a_complex_one_gains_the_margi
 
 def test_choose_compares_errors_with_applicability_counted_and_needs_items():
     """The error includes applicability mistakes: a lower MAE bought with them loses."""
-    scores = [CandidateScore(BASE, 0.40, 1, 0.45), CandidateScore("a", 0.10, 9, 0.55),
-              CandidateScore("b", 0.30, 1, 0.32)]
+    scores = [CandidateScore(BASE, 0.40, 1, 0.45, 0.0), CandidateScore("a", 0.10, 9, 0.55, 0.0),
+              CandidateScore("b", 0.30, 1, 0.32, 0.0)]
     assert choose(scores).name == "b"
     assert choose([score(BASE, None), score("a", None)]).name == BASE
+
+
+def test_a_gain_within_its_own_noise_is_not_taken():
+    """0.10 better, but the per-item gains scatter: 1.5 standard errors is 0.15."""
+    noisy = [score(BASE, 0.40), score("a", 0.30, se=0.10)]
+    assert choose(noisy).name == BASE
+    assert choose(noisy, noise_z=0.5).name == "a"
+    assert choose([score(BASE, 0.40), score("a", 0.30, se=0.05)]).name == "a"
+    assert choose([score(BASE, 0.40), CandidateScore("a", 0.1, 0, 0.1, None)]).name == BASE
 
 
 def test_informative_neighbours_are_chosen_and_decide_held_out_cases():
