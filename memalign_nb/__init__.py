@@ -90,6 +90,8 @@ _STAGES: dict[str, dict[str, str]] = {
         "MemAlign": "memalign_nb.align.memalign",
         "AlignedJudge": "memalign_nb.align.aligned_judge",
         "load_judge": "memalign_nb.align.loading",
+        "suggest": "memalign_nb.align.suggest",
+        "Suggestion": "memalign_nb.align.suggest",
     },
     "study": {
         "AlignmentStudy": "memalign_nb.study.study",

@@ -156,7 +156,8 @@ def test_the_judge_is_hidden_until_asked_for_and_hidden_again_on_the_next_item(
 
 def test_without_a_judge_the_judge_controls_are_disabled(dataset, store_path):
     panel = panel_for(dataset, store_path)
-    assert panel.judge_toggle.disabled and panel.order_select.disabled
+    assert panel.judge_toggle.disabled
+    assert not panel.order_select.disabled  # "most useful first" needs no judge
     panel.order_select.value = "disagreement"  # as a front-end would send it
     assert "needs a judge" in panel.status.value
     assert panel.session.order == "ungraded" and panel.order_select.value == "ungraded"
@@ -221,6 +222,19 @@ def test_disagreement_order_puts_the_biggest_judge_gap_first(tmp_path, store_pat
                                                        ("c2", "data_imputation")]
     opened = panel_for(dataset, store_path, judge=judge, order="disagreement")
     assert opened.session.current.key == ("c3", "model_training")
+
+
+def test_useful_order_puts_suggested_items_first_and_graded_ones_last(tmp_path, store_path):
+    graded = [Grade("c1", "data_imputation", 1, "mean of all rows", "bo")]
+    dataset = write_dataset(tmp_path / "ds", feedback=graded)
+    panel = panel_for(dataset, store_path)
+    current = panel.session.current
+    panel.order_select.value = "useful"  # no judge: the offline heuristic judge is taught
+    assert panel.session.order == "useful" and panel.session.current == current
+    keys = [i.key for i in panel.session.queue]
+    assert keys[-1] == ("c1", "data_imputation")  # graded: nothing to suggest
+    opened = panel_for(dataset, store_path, order="useful")
+    assert [i.key for i in opened.session.queue] == keys
 
 
 def test_notebook_text_is_shown_escaped_never_as_html(dataset, store_path):

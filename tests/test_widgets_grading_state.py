@@ -88,8 +88,27 @@ def test_disagreement_order_puts_largest_gaps_first_and_undefined_last():
                          Item("c3", "model_training"))
 
 
+def test_useful_order_puts_highest_utility_first_and_items_without_one_last():
+    utilities = {("c2", "model_training"): 0.4, ("c3", "data_imputation"): 1.7,
+                 ("c1", "data_imputation"): 0.4}
+    queue = order_items(ITEMS, "ana", {}, "useful", utilities=utilities)
+    assert queue[:3] == (
+        Item("c3", "data_imputation"),  # most useful
+        Item("c1", "data_imputation"),  # tie at 0.4: dataset order
+        Item("c2", "model_training"),
+    )
+    assert queue[3:] == (Item("c1", "model_training"), Item("c2", "data_imputation"),
+                         Item("c3", "model_training"))  # no utility (graded): dataset order
+    session = GradingSession(ITEMS, "ana", order="useful", utilities=utilities)
+    assert session.current == Item("c3", "data_imputation")
+    session.reorder("ungraded")
+    session.reorder("useful", utilities={("c2", "data_imputation"): 2.0})
+    assert session.queue[0] == Item("c2", "data_imputation")
+    assert session.current == Item("c3", "data_imputation")  # stays on the item
+
+
 def test_unknown_order_lists_the_valid_ones():
-    with pytest.raises(UnknownNameError, match="ungraded, disagreement"):
+    with pytest.raises(UnknownNameError, match="ungraded, disagreement, useful"):
         order_items(ITEMS, "ana", {}, "random")
 
 

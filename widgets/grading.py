@@ -81,12 +81,14 @@ class GradingPanel(render.View):
     judge : Judge or iterable of Judgment, optional
         A judge scored on demand, or judgments computed earlier. Enables the hidden judge
         box, the "disagreement" order, and the rule that a grade differing from the
-        judge's needs a rationale.
+        judge's needs a rationale. The "useful" order teaches a live judge (aligned on
+        the grades held), else the offline heuristic judge.
     store : FeedbackStore or path, optional
         Where grades go (a store, or its SQLite file). Default: ``feedback.sqlite`` in the
         dataset folder.
-    order : {"ungraded", "disagreement"}
-        Initial queue order (see :func:`memalign_nb_widgets.grading_state.order_items`).
+    order : {"ungraded", "disagreement", "useful"}
+        Initial queue order (see :func:`memalign_nb_widgets.grading_state.order_items`);
+        ``"useful"``: most useful first, by :func:`memalign_nb.suggest`.
     rubrics : mapping of str to Rubric, optional
         Default: :func:`memalign_nb.rubrics.load_rubrics`.
 
@@ -140,6 +142,7 @@ class GradingPanel(render.View):
             store if hasattr(store, "save") else FeedbackStore(store, dimensions=self.rubrics)
         )
         self.judge = JudgeScores(judge, self.dataset.case)
+        self._live_judge = judge if isinstance(judge, Judge) else None
         if order == "disagreement" and not self.judge.available:
             raise GradingError("order", "the disagreement order needs a judge")
         items = [Item(c.case_id, d) for c in self.dataset.cases for d in self.dimensions]
@@ -149,6 +152,7 @@ class GradingPanel(render.View):
             [*self.dataset.feedback, *self.store.grades()],
             order,
             self.judge.scores(items) if order == "disagreement" else None,
+            self._utilities() if order == "useful" else None,
         )
         self._syncing = False
         self._build()
@@ -194,14 +198,31 @@ class GradingPanel(render.View):
         self._move(self.session.previous)
 
     def set_order(self, order: str) -> None:
-        """Re-sort the queue (``"ungraded"`` or ``"disagreement"``), staying on the item."""
+        """Re-sort the queue (``"ungraded"``, ``"disagreement"`` or ``"useful"``), staying
+        on the item."""
         if order == "disagreement" and not self.judge.available:
             self._status("The disagreement order needs a judge.", "error")
             self._sync(self.order_select, value=self.session.order)
             return
         scores = self.judge.scores(self.session.queue) if order == "disagreement" else None
-        self.session.reorder(order, scores)
+        try:
+            utilities = self._utilities() if order == "useful" else None
+        except MemAlignError as exc:
+            self._status(f"Cannot order by usefulness: {exc}", "error")
+            self._sync(self.order_select, value=self.session.order)
+            return
+        self.session.reorder(order, scores, utilities)
         self._show()
+
+    def _utilities(self) -> dict[tuple[str, str], float]:
+        """Utility of each ungraded item (:func:`memalign_nb.suggest`) from the grades held."""
+        from memalign_nb.align.suggest import suggest
+        from memalign_nb.judges.registry import make_judge
+
+        dataset = self.dataset.with_grades(self.store.grades())
+        judge = self._live_judge or make_judge("heuristic")
+        found = suggest(judge, dataset, n=None, dimensions=self.dimensions)
+        return {s.key: s.utility for s in found}
 
     def reveal_judge(self, show: bool = True) -> None:
         """Show (or hide) the judge's score and rationale for the current item."""
@@ -219,10 +240,10 @@ class GradingPanel(render.View):
         self.title = w.HTML()
         self.progress_html = w.HTML()
         self.order_select = w.Dropdown(
-            options=[("ungraded first", "ungraded"), ("judge disagreement first", "disagreement")],
+            options=[("ungraded first", "ungraded"), ("judge disagreement first", "disagreement"),
+                     ("most useful first", "useful")],
             value=self.session.order,
             description="Order",
-            disabled=not self.judge.available,
             layout=w.Layout(width="300px"),
         )
         self.jump = w.Dropdown(description="Go to", layout=w.Layout(width="420px"))

@@ -3,7 +3,8 @@
 :class:`GradingSession` is the pure-Python model behind :class:`memalign_nb_widgets.GradingPanel`:
 
 - the queue of :class:`Item` objects (one per case and dimension) in the order chosen by
-  :func:`order_items` (``"ungraded"`` first, or ``"disagreement"`` with the judge first);
+  :func:`order_items` (``"ungraded"`` first, ``"disagreement"`` with the judge first, or
+  ``"useful"``: the items whose grades should teach the aligned judge most first);
 - the position, which starts at the first item the rater has not graded (resume);
 - the rater's own grades, their progress per dimension, and the items skipped this session;
 - :func:`check_grade_input`, the rule that a grade differing from the judge's needs a
@@ -28,8 +29,9 @@ from memalign_nb.judges.base import Judge, Judgment
 
 logger = logging.getLogger(__name__)
 
-ORDERS: tuple[str, ...] = ("ungraded", "disagreement")
-"""Queue orders: this rater's ungraded items first, or judge-vs-humans disagreement first."""
+ORDERS: tuple[str, ...] = ("ungraded", "disagreement", "useful")
+"""Queue orders: this rater's ungraded items first, judge-vs-humans disagreement first, or
+most useful first (the utilities of :func:`memalign_nb.suggest`)."""
 
 
 class GradingError(ProblemError, ValueError):
@@ -102,6 +104,7 @@ def order_items(
     grades: Mapping[tuple[str, str, str], Grade],
     order: str = "ungraded",
     judge_scores: Mapping[tuple[str, str], int | None] | None = None,
+    utilities: Mapping[tuple[str, str], float] | None = None,
 ) -> tuple[Item, ...]:
     """The grading queue.
 
@@ -113,11 +116,15 @@ def order_items(
         Who is grading.
     grades : mapping
         Latest grade per ``(case_id, dimension, rater)``, as :func:`latest_grades` returns.
-    order : {"ungraded", "disagreement"}
+    order : {"ungraded", "disagreement", "useful"}
         ``"ungraded"``: items ``rater`` has not graded first. ``"disagreement"``: largest
-        :func:`disagreement` first; items it is undefined for come last.
+        :func:`disagreement` first; items it is undefined for come last. ``"useful"``:
+        highest utility first; items without one (graded already) come last.
     judge_scores : mapping, optional
         Judge score per ``(case_id, dimension)``; needed for ``"disagreement"``.
+    utilities : mapping, optional
+        Utility per ``(case_id, dimension)`` (:attr:`memalign_nb.Suggestion.utility`);
+        needed for ``"useful"``.
 
     Raises
     ------
@@ -131,6 +138,10 @@ def order_items(
         return tuple(
             sorted(items, key=lambda it: ((*it.key, rater) in grades, position[it]))
         )
+    if order == "useful":
+        useful = utilities or {}
+        return tuple(sorted(items, key=lambda it: (it.key not in useful,
+                                                    -useful.get(it.key, 0.0), position[it])))
     scores = judge_scores or {}
 
     def key(item: Item) -> tuple[bool, float, int]:
@@ -255,10 +266,12 @@ class GradingSession:
         Who grades; must not be blank.
     grades : iterable of Grade
         Grades already held (every rater's); the newest per rater and item counts.
-    order : {"ungraded", "disagreement"}
+    order : {"ungraded", "disagreement", "useful"}
         Initial queue order, see :func:`order_items`.
     judge_scores : mapping, optional
         Judge score per ``(case_id, dimension)``, for the ``"disagreement"`` order.
+    utilities : mapping, optional
+        Utility per ``(case_id, dimension)``, for the ``"useful"`` order.
 
     Attributes
     ----------
@@ -281,6 +294,7 @@ class GradingSession:
         grades: Iterable[Grade] = (),
         order: str = "ungraded",
         judge_scores: Mapping[tuple[str, str], int | None] | None = None,
+        utilities: Mapping[tuple[str, str], float] | None = None,
     ) -> None:
         if not rater or not rater.strip():
             raise GradingError("rater", "the rater name must not be blank")
@@ -291,7 +305,8 @@ class GradingSession:
         self._grades = latest_grades(grades)
         self.skipped: set[Item] = set()
         self.order = order
-        self.queue = order_items(self._items, self.rater, self._grades, order, judge_scores)
+        self.queue = order_items(self._items, self.rater, self._grades, order, judge_scores,
+                                 utilities)
         self.position = self.resume_position()
 
     @property
@@ -315,11 +330,15 @@ class GradingSession:
         return 0
 
     def reorder(
-        self, order: str, judge_scores: Mapping[tuple[str, str], int | None] | None = None
+        self,
+        order: str,
+        judge_scores: Mapping[tuple[str, str], int | None] | None = None,
+        utilities: Mapping[tuple[str, str], float] | None = None,
     ) -> None:
         """Re-sort the queue, staying on the current item."""
         current = self.current
-        self.queue = order_items(self._items, self.rater, self._grades, order, judge_scores)
+        self.queue = order_items(self._items, self.rater, self._grades, order, judge_scores,
+                                 utilities)
         self.order = order
         self.position = self.queue.index(current)
 

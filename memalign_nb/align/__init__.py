@@ -11,14 +11,16 @@
   :class:`AlignmentState`, put to work by an :class:`Engine` (``heuristic`` or ``llm``);
 - :func:`load_judge`: a saved judge directory back as an :class:`AlignedJudge`;
 - :class:`Calibration`: the heuristic engine's blend chosen per dimension on the training
-  feedback (``aligned.calibration_``; see :mod:`memalign_nb.align.calibration`).
+  feedback (``aligned.calibration_``; see :mod:`memalign_nb.align.calibration`);
+- :func:`suggest`: the ungraded items whose grades should teach the aligned judge most,
+  each a :class:`Suggestion` with its reasons (:mod:`memalign_nb.align.suggest`).
 
 Modules, each on the one before: ``state`` (the learned record), ``blend`` and
 ``calibration`` (the heuristic engine's decision and its choice), ``sectioning`` and
 ``recall`` (what the memories bring to a case), ``engine``, ``heuristic_engine``,
 ``llm_engine`` and ``engines`` (how memories are used), ``learning`` (add and forget
 feedback), ``persistence`` (the judge directory), ``aligned_judge``, ``memalign`` (the
-estimator), ``loading``. chromadb and LangChain providers are imported only when memories
+estimator), ``loading``, ``suggest`` (what to grade next). chromadb and LangChain providers are imported only when memories
 are built or opened.
 """
 
@@ -35,6 +37,7 @@ from memalign_nb.align.memalign import EPISODIC_POLICIES, MemAlign
 from memalign_nb.align.persistence import FORMAT_VERSION
 from memalign_nb.align.recall import Recall
 from memalign_nb.align.state import AlignmentState
+from memalign_nb.align.suggest import Suggestion, suggest
 
 __all__ = [
     "ENGINES",
@@ -51,6 +54,8 @@ __all__ = [
     "ForgetResult",
     "MemAlign",
     "Recall",
+    "Suggestion",
     "Vote",
     "load_judge",
+    "suggest",
 ]

@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "grade",
     "judge",
     "align",
+    "suggest",
     "study",
     "run",
 )
