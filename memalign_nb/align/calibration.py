@@ -51,6 +51,7 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from memalign_nb.align.blend import NEIGHBOUR_MODES, BlendWeights, blend
@@ -437,9 +438,9 @@ def _loo_neighbours(state: AlignmentState, k: int, dimension: str, items: Sequen
         np.array([stored[e.id] for e in pool])).T
     found = {}
     for row, item in zip(similarity, items, strict=True):
-        ranked = sorted((j for j, e in enumerate(pool) if e.case_id != item.case_id),
-                        key=lambda j: (-row[j], pool[j].id))[:k]
-        found[item.case_id] = [Neighbour(pool[j], float(row[j])) for j in ranked]
+        # pool is in id order, so a stable sort breaks ties by id
+        ranked = (j for j in np.argsort(-row, kind="stable") if pool[j].case_id != item.case_id)
+        found[item.case_id] = [Neighbour(pool[j], float(row[j])) for j in islice(ranked, k)]
     return found
 
 

@@ -62,7 +62,7 @@ logger = logging.getLogger(__name__)
 SPREAD_WEIGHT = 0.5
 """Weight of the neighbours' spread against the judge-memory disagreement."""
 
-NOVEL = 0.5
+NOVEL = 0.8
 """Novelty from which a suggestion says that nothing graded is like the item."""
 
 KNOWN = 0.2
@@ -175,7 +175,8 @@ def suggest(judge: Judge, dataset: Dataset, n: int | None = 10,
                                  for d in (dimensions or judge.dimensions)))
     aligned = _aligned(judge, dataset, chosen)
     base = aligned.base_judge if aligned is not None else judge
-    reader = SectionReader(base, chosen)
+    reuse = aligned is not None and set(chosen) <= set(aligned.aligned_dimensions)
+    reader = aligned.reader if reuse else SectionReader(base, chosen)  # sections cached
     encoder = _encoder(aligned)
     graded = {(g.case_id, g.dimension) for g in dataset.feedback}
     if aligned is not None:

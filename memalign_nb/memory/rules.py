@@ -261,7 +261,7 @@ class _DecisionList:
         while len(found) < max_rules and self.coverage.size:
             covered = self.coverage & open_  # conditions x items
             counts = covered.astype(float) @ self.level  # conditions x levels
-            scores = np.array([_decide(row) for row in counts])
+            scores = _decide(counts)
             new_cost = np.take_along_axis(covered.astype(float) @ self.cost.T,
                                           scores[:, None], axis=1)[:, 0]
             gain = covered.astype(float) @ predicted_cost - new_cost
@@ -341,17 +341,15 @@ def _cost(score: int, reference: np.ndarray, applicability_cost: float) -> np.nd
     return distance + applicability_cost * wrong_applicability
 
 
-def _decide(level_counts: np.ndarray) -> int:
-    """The experts' decision over counts of each reference level (see the module docs)."""
-    total = level_counts.sum()
-    if total == 0:
-        return 2
-    if level_counts[0] * 2 > total:
-        return NOT_APPLICABLE
-    levels = np.array(_LEVELS[1:])
-    weights = level_counts[1:]
-    errors = [float((np.abs(s - levels) * weights).sum()) for s in (1, 2, 3)]
-    return 1 + int(np.argmin(errors))  # a tie goes to the lower score
+def _decide(level_counts: np.ndarray) -> np.ndarray:
+    """The experts' decision over each row of counts of each reference level (see the
+    module docs), for every condition at once."""
+    total = level_counts.sum(axis=1)
+    distance = np.abs(np.array([1.0, 2.0, 3.0])[:, None] - np.array(_LEVELS[1:])[None, :])
+    errors = level_counts[:, 1:] @ distance.T  # rows x scores 1-3
+    quality = 1 + np.argmin(errors, axis=1)  # a tie goes to the lower score
+    decided = np.where(level_counts[:, 0] * 2 > total, NOT_APPLICABLE, quality)
+    return np.where(total == 0, 2, decided).astype(int)
 
 
 def _reference_is(reference: float, score: int) -> bool:
