@@ -173,12 +173,14 @@ def suggest(judge: Judge, dataset: Dataset, n: int | None = 10,
         dimensions = [dimensions]
     chosen = tuple(dict.fromkeys(check_dimension(d, judge.dimensions)
                                  for d in (dimensions or judge.dimensions)))
+    graded = {(g.case_id, g.dimension) for g in dataset.feedback}
+    if all((c.case_id, d) in graded for c in dataset.cases for d in chosen):
+        return []  # nothing to suggest: no need to align
     aligned = _aligned(judge, dataset, chosen)
     base = aligned.base_judge if aligned is not None else judge
     reuse = aligned is not None and set(chosen) <= set(aligned.aligned_dimensions)
     reader = aligned.reader if reuse else SectionReader(base, chosen)  # sections cached
     encoder = _encoder(aligned)
-    graded = {(g.case_id, g.dimension) for g in dataset.feedback}
     if aligned is not None:
         graded |= set(aligned.items_)
     candidates = []
