@@ -23,7 +23,8 @@ def dataset(tmp_path_factory):
     root = generate_dataset(tmp_path_factory.mktemp("ds") / "ds", 12, seed=41)
     loaded = load_dataset(root)
     first = sorted(c.case_id for c in loaded.cases)[0]
-    shutil.copy(Path(root) / "notebooks" / f"{first}.ipynb", Path(root) / "notebooks" / "copy.ipynb")
+    notebooks = Path(root) / "notebooks"
+    shutil.copy(notebooks / f"{first}.ipynb", notebooks / "copy.ipynb")
     loaded = load_dataset(root)
     graded = set(sorted(c.case_id for c in loaded.cases if c.case_id != "copy")[:GRADED])
     return dataclasses.replace(loaded, feedback=tuple(

@@ -20,8 +20,8 @@ Modules, each on the one before: ``state`` (the learned record), ``blend`` and
 ``recall`` (what the memories bring to a case), ``engine``, ``heuristic_engine``,
 ``llm_engine`` and ``engines`` (how memories are used), ``learning`` (add and forget
 feedback), ``persistence`` (the judge directory), ``aligned_judge``, ``memalign`` (the
-estimator), ``loading``, ``suggest`` (what to grade next). chromadb and LangChain providers are imported only when memories
-are built or opened.
+estimator), ``loading``, ``suggest`` (what to grade next). chromadb and LangChain
+providers are imported only when memories are built or opened.
 """
 
 from __future__ import annotations
