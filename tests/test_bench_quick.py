@@ -48,6 +48,10 @@ REQUIRED = (
       for m in ("cases", "pooled.baseline", "pooled.aligned", "pooled.always2", "pooled.ratio",
                 "neighbour_ratio", "significantly_worse", "dimensions_beating_always2")),
     *(f"quality.graded.{d}.{m}" for d in DIMENSIONS for m in ("baseline", "aligned", "always2")),
+    # active learning: suggest vs random order on the graded corpus (quick: 1 fold, 1 seed)
+    *(f"active.graded.{m}" for m in ("runs", "random.final_mae", "random.needed",
+                                      "suggest.needed", "needed_ratio", "random.auc",
+                                      "suggest.auc", "target_met")),
     # cell classification: development vs contiguous held-out block, real notebooks' cells
     *(f"cell_classifier.{part}.{name}.f1" for part in ("development", "held_out")
       for name in ("setup", "EDA", "process", "train", "evaluate", "transfer", "macro")),
@@ -100,6 +104,10 @@ def test_the_figures_hold_together(report: dict) -> None:
         assert f[f"quality.{name}.cases"] == 16
         assert f[f"quality.{name}.pooled.aligned"] <= f[f"quality.{name}.pooled.always2"]
         assert 0 < f[f"quality.{name}.neighbour_ratio"] < 2
+    assert f["active.graded.runs"] == 1  # quick: one fold, one seed
+    assert f["active.graded.random.needed"] <= 10 and f["active.graded.suggest.needed"] <= 10
+    assert f["active.graded.auc_difference_low"] <= f["active.graded.auc_difference"] <= \
+        f["active.graded.auc_difference_high"]
     if "cell_classifier.skipped" not in f:
         assert f["cell_classifier.real.cells"] > 0 and f["cell_classifier.real.raised"] == 0
 
@@ -113,5 +121,6 @@ def test_the_machine_and_the_targets_are_recorded(report: dict) -> None:
     assert targets["study.cached.calls"]["met"] is True
     assert set(report["seconds"]) == {"throughput", "tokens", "alignment_overhead",
                                       "study_latency", "retrieval", "vs_mlflow_memalign",
-                                      "alignment_quality", "cell_classifier"}
+                                      "alignment_quality", "active_learning",
+                                      "cell_classifier"}
     assert {"quality.graded.pooled.aligned", "quality.sample.pooled.aligned"} <= set(targets)
