@@ -141,6 +141,9 @@ def test_01_grade_exports_the_store_and_the_baseline(graded, workdir, sample):
                      if dim == "data_imputation" and ref > 0)
     assert 0 < applicable < len(sample.cases)
     assert f"| data_imputation | {applicable} |" in table
+    suggested = next(c for c in graded.cells if c.get("id") == "grade-suggest")
+    printed = "".join(o.get("text", "") for o in suggested.outputs)
+    assert "nothing to suggest: every item is graded" in printed  # demo grades: all of them
 
 
 def test_02_align_saves_and_logs_the_judge(aligned, workdir, sample):
