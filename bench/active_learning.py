@@ -24,6 +24,13 @@ under each curve (mean MAE over the counts) with the paired difference (suggest 
 and its 95% bootstrap CI over the fold x seed runs (10,000 resamples). The target: suggest
 needs at most 70% of random's count, or its area is lower with the CI excluding 0.
 
+And **from scratch**, on the graded corpus: the same with a judge that knows nothing (the
+constant "always 2" judge) as the base, as ``bench/alignment_quality.py`` measures what
+alignment learns from feedback alone. The heuristic judge's rules already encode most of
+what the graded corpus's reviewers check, and calibration leaves them alone there at
+every count, so its curve cannot show which grades teach more; this one can
+(``active.graded.from_scratch.*``).
+
 ``--quick`` (what ``make test`` runs): 20 notebooks of the graded corpus, one fold (the
 first of two), one seed, start 4, step 3.
 
@@ -55,8 +62,12 @@ TARGET_RATIO = 0.7
 RESAMPLES = 10_000
 ORDERS = ("random", "suggest")
 
+VARIANTS = (("graded", "heuristic"), ("sample", "heuristic"), ("graded", "always2"))
+"""(dataset, base judge) measured by a full run; ``--quick`` runs the first only."""
+
 FIGURES = tuple(
-    f"active.{name}.{figure}" for name in ("graded", "sample") for figure in (
+    f"active.{prefix}.{figure}" for prefix in ("graded", "sample", "graded.from_scratch")
+    for figure in (
         "runs", "seconds", "random.final_mae", "random.needed", "suggest.needed",
         "needed_ratio", "random.auc", "suggest.auc", "auc_difference", "auc_difference_low",
         "auc_difference_high", "target_met",
@@ -106,19 +117,25 @@ def _next_cases(order: str, judge: Any, pool: Any, graded: list[str], queue: lis
     return sorted(left, key=lambda c: (-utility[c], left.index(c)))[:size]
 
 
+def _base_judge(name: str) -> Any:
+    """``"heuristic"``, or ``"always2"``: the constant judge that knows nothing."""
+    from memalign_nb.judges import ScriptedJudge, make_judge
+
+    return ScriptedJudge({}, default=2) if name == "always2" else make_judge(name)
+
+
 def run_curve(dataset: Any, train_ids: Sequence[str], test_ids: Sequence[str], seed: int,
-              order: str, start: int, step: int) -> list[float]:
+              order: str, start: int, step: int, base: str = "heuristic") -> list[float]:
     """Held-out MAE after each step of one order, one fold, one seed."""
     from memalign_nb.align import MemAlign
     from memalign_nb.feedback import reference_scores
-    from memalign_nb.judges import make_judge
 
     pool, test = dataset.subset(train_ids), dataset.subset(test_ids)
     reference = reference_scores(test.feedback)
     queue = sorted(train_ids)
     random.Random(seed).shuffle(queue)
     graded = queue[:start]
-    judge = MemAlign().fit(make_judge("heuristic"), pool.subset(graded))
+    judge = MemAlign().fit(_base_judge(base), pool.subset(graded))
     curve = [_mae(judge, test, reference)]
     for count in _counts(len(queue), start, step)[1:]:
         graded += _next_cases(order, judge, pool, graded, queue, count - len(graded))
@@ -127,8 +144,9 @@ def run_curve(dataset: Any, train_ids: Sequence[str], test_ids: Sequence[str], s
     return curve
 
 
-def measure(name: str, quick: bool) -> tuple[Figures, dict[str, list[float]], list[int]]:
-    """One dataset's figures, mean curves and counts."""
+def measure(name: str, quick: bool, base: str = "heuristic"
+            ) -> tuple[Figures, dict[str, list[float]], list[int]]:
+    """One dataset's figures, mean curves and counts, ``base`` the judge aligned."""
     import numpy as np
     from joblib import Parallel, delayed
     from sklearn.model_selection import KFold
@@ -143,8 +161,8 @@ def measure(name: str, quick: bool) -> tuple[Figures, dict[str, list[float]], li
     jobs = [(f, s, o) for f in range(len(folds)) for s in range(seeds) for o in ORDERS]
     runs = Parallel(n_jobs=1 if quick else 2, return_as="generator")(
         delayed(run_curve)(dataset, [ids[i] for i in folds[f][0]], [ids[i] for i in folds[f][1]],
-                           s, o, start, step) for f, s, o in jobs)
-    curves = list(tqdm(runs, total=len(jobs), desc=f"active learning, {name}",
+                           s, o, start, step, base) for f, s, o in jobs)
+    curves = list(tqdm(runs, total=len(jobs), desc=f"active learning, {name}, {base}",
                        disable=quick))
     pools = {len(folds[f][0]) for f in range(len(folds))}
     counts = _counts(min(pools), start, step)
@@ -159,7 +177,7 @@ def measure(name: str, quick: bool) -> tuple[Figures, dict[str, list[float]], li
     low, high = _bootstrap_ci(difference)
     ratio = needed["suggest"] / needed["random"] if needed["suggest"] and needed["random"] \
         else None
-    prefix = f"active.{name}"
+    prefix = f"active.{_prefix(name, base)}"
     figures: Figures = {
         f"{prefix}.runs": len(difference),
         f"{prefix}.seconds": time.perf_counter() - started,
@@ -193,13 +211,17 @@ def _bootstrap_ci(values: Any, alpha: float = 0.05) -> tuple[float, float]:
     return float(np.quantile(means, alpha / 2)), float(np.quantile(means, 1 - alpha / 2))
 
 
+def _prefix(name: str, base: str) -> str:
+    return name if base == "heuristic" else f"{name}.from_scratch"
+
+
 def run(quick: bool = False) -> Figures:
     """The active-learning figures (see :data:`FIGURES`)."""
     figures: Figures = {}
-    for name in ("graded",) if quick else ("graded", "sample"):
-        found, curves, counts = measure(name, quick)
+    for name, base in VARIANTS[:1] if quick else VARIANTS:
+        found, curves, counts = measure(name, quick, base)
         figures |= found
-        _print(name, found, curves, counts, quick)
+        _print(_prefix(name, base), found, curves, counts, quick)
     return rounded(figures)
 
 
