@@ -317,7 +317,7 @@ class GradingPanel(render.View):
             layout=w.Layout(flex_flow="row wrap"),
         )
         left = w.VBox(
-            [self.prompt_html, self.raters_html, self.score, self.rationale, actions, self.keys,
+            [self.prompt_html, self.score, self.rationale, actions, self.keys,
              self.saved_html, self.status, self.judge_toggle, self.judge_html,
              self.rubric_html],
             layout=w.Layout(flex="1 1 360px", min_width="300px", padding="0 8px 0 0"),
@@ -332,6 +332,7 @@ class GradingPanel(render.View):
                        layout=w.Layout(flex_flow="row wrap", align_items="center")),
                 self.progress_html,
                 self.header,
+                self.raters_html,  # adjudicate mode: the raters side by side, full width
                 w.HBox([left, right], layout=w.Layout(flex_flow="row wrap")),
             ]
         )
