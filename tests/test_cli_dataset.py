@@ -162,6 +162,7 @@ def test_stats_disagreements_patterns_then_items_side_by_side(tmp_path, capsys, 
     assert cli.main(["dataset", "stats", str(root), "--disagreements"]) == 0
     out = capsys.readouterr().out
     assert [line.split()[-1] for line in pattern_rows(out)] == ["0", "1"]
+    assert "raters   2: ana, bo (and adjudicator:cy)" in out.splitlines()
     assert "nb2  (2 vs n/a)" not in out and "== data_imputation: 1 open ==" in out
 
 

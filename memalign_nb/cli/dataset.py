@@ -146,16 +146,18 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from memalign_nb.datasets.loader import FEEDBACK_FILE
-    from memalign_nb.feedback import noise_floor
+    from memalign_nb.feedback import is_adjudicator, noise_floor
 
     rubrics = _rubrics(args)
     dataset = open_dataset(args, rubrics)
     grades = list(dataset.feedback)
     task_types = Counter(case.task_type or "unknown" for case in dataset.cases)
-    raters = sorted({g.rater for g in grades})
+    raters = sorted({g.rater for g in grades if not is_adjudicator(g.rater)})
+    adjudicators = sorted({g.rater for g in grades if is_adjudicator(g.rater)})
     print(f"dataset  {dataset.path}")
     print(f"cases    {len(dataset.cases)} ({_counts(task_types)})")
-    print(f"raters   {len(raters)}{': ' + ', '.join(raters) if raters else ''}")
+    also = f" (and {', '.join(adjudicators)})" if adjudicators else ""
+    print(f"raters   {len(raters)}{': ' + ', '.join(raters) if raters else ''}{also}")
     sources = ", ".join(
         f"{name if name == FEEDBACK_FILE else 'store'} {count}" for name, count in dataset.sources
     )
