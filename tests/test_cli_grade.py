@@ -210,6 +210,12 @@ def test_a_saved_judge_folder_reaches_the_page_as_an_absolute_path(tmp_path, mon
     dataset = make_dataset(tmp_path / "ds")
     save_judge_dir(HeuristicJudge(), tmp_path / "judges" / "h")
     monkeypatch.chdir(tmp_path)
+    started = voila_environment(monkeypatch, dataset, judge="judges/h")
+    assert started[ENV_JUDGE] == str(tmp_path / "judges" / "h")
+
+
+def voila_environment(monkeypatch, dataset: Path, **options) -> dict[str, str]:
+    """The environment ``start_grade_server(dataset, "ana", **options)`` gives Voila."""
     started = {}
 
     def record(command, env, **kwargs):
@@ -218,8 +224,8 @@ def test_a_saved_judge_folder_reaches_the_page_as_an_absolute_path(tmp_path, mon
 
     monkeypatch.setattr(grade_cli.subprocess, "Popen", record)
     with pytest.raises(RuntimeError, match="recorded"):
-        grade_cli.start_grade_server(dataset, "ana", judge="judges/h")
-    assert started[ENV_JUDGE] == str(tmp_path / "judges" / "h")
+        grade_cli.start_grade_server(dataset, "ana", **options)
+    return started
 
 
 def test_adjudicate_reaches_the_page_as_its_mode(tmp_path, monkeypatch, capsys):
@@ -227,16 +233,7 @@ def test_adjudicate_reaches_the_page_as_its_mode(tmp_path, monkeypatch, capsys):
     from memalign_nb.grading_page import ENV_MODE
 
     dataset = make_dataset(tmp_path / "ds")
-    started = {}
-
-    def record(command, env, **kwargs):
-        started.update(env)
-        raise RuntimeError("recorded")
-
-    monkeypatch.setattr(grade_cli.subprocess, "Popen", record)
-    with pytest.raises(RuntimeError, match="recorded"):
-        grade_cli.start_grade_server(dataset, "ana", mode="adjudicate")
-    assert started[ENV_MODE] == "adjudicate"
+    assert voila_environment(monkeypatch, dataset, mode="adjudicate")[ENV_MODE] == "adjudicate"
     with pytest.raises(GradePageError, match="unknown mode 'judge'; use one of grade, adjud"):
         grade_cli.start_grade_server(dataset, "ana", mode="judge")
 

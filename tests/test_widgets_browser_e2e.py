@@ -67,14 +67,20 @@ def open_panel(page, url):
     return panel
 
 
+def new_page(browser):
+    """A page of the size the tests look at, and the list of dialogs it opens (dismissed)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return page, dialogs
+
+
 def test_grade_in_chromium_reload_and_find_it_saved(sync_playwright, served, tmp_path):
     url, store_path = served
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page, dialogs = new_page(browser)
             panel = open_panel(page, url)
             assert "a-xss" in panel.locator("h3").inner_text()
 
@@ -150,9 +156,7 @@ def test_adjudicate_in_chromium_shows_both_rationales_and_saves_the_decision(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page, dialogs = new_page(browser)
             panel = open_panel(page, url)
             assert "Adjudicating as adjudicator:cy" in panel.inner_text()
             assert "b-plain" in panel.locator("h3").inner_text()
