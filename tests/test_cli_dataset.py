@@ -155,6 +155,8 @@ def test_stats_disagreements_patterns_then_items_side_by_side(tmp_path, capsys, 
     out = capsys.readouterr().out
     assert "nb2  (2 vs n/a)" in out and "nb0  (1 vs 2)" not in out
     assert "... and 1 more (raise --limit)" in out
+    assert cli.main(["dataset", "stats", str(root), "--full"]) == 2
+    assert "'--full': lists disagreements; add --disagreements" in capsys.readouterr().err
 
     # An adjudicated item is no longer open, but its pattern still counts.
     with FeedbackStore(root / "feedback.sqlite") as store:

@@ -146,8 +146,12 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from memalign_nb.datasets.loader import FEEDBACK_FILE
+    from memalign_nb.errors import ParameterError
     from memalign_nb.feedback import is_adjudicator, noise_floor
 
+    for option, value in (("--limit", args.limit), ("--full", args.full)):
+        if value and not args.disagreements:
+            raise ParameterError(option, value, "lists disagreements; add --disagreements")
     rubrics = _rubrics(args)
     dataset = open_dataset(args, rubrics)
     grades = list(dataset.feedback)
