@@ -152,7 +152,7 @@ def test_the_study_view_widget_reads_the_saved_folder(result, saved):
     own, shared = folder.plots_for(dim)
     assert [p.name for p in own] == [f"confusion_{dim}.png"]
     assert {p.name for p in shared} == {"mae.png", "ablation.png", "improvement.png",
-                                        "leniency.png"}
+                                        "leniency.png", "learning_curve.png"}
     assert set(folder.rows(dim)) == set(result.variants)
 
 
