@@ -57,6 +57,8 @@ def test_every_number_in_the_report_is_in_results_json(result, saved):
     text = saved.report_md.read_text()
     for literal in (data["created_at"], data["dataset"]["path"], data["params"]["judge"]):
         text = text.replace(str(literal), " ")
+    for guideline in data["guidelines"]:  # learned text quotes its evidence in words
+        text = text.replace(html.escape(guideline["text"], quote=False), " ")
     text = re.sub(r"g-[0-9a-f]{12}|plots/\S+\.png", " ", text)
     numbers = re.findall(r"[+\-]?\d+(?:\.\d+)?%?", text)
     assert len(numbers) > 100
