@@ -185,7 +185,7 @@ def test_the_chart_draws_the_curve_its_band_and_the_baseline(studied):
     assert np.allclose(line.get_ydata(), [p["mae"]["estimate"] for p in data["points"]])
     baseline = next(ln for ln in ax.get_lines() if ln.get_label().startswith("baseline"))
     assert baseline.get_ydata()[0] == pytest.approx(data["baseline"]["estimate"])
-    assert "Learning curve: " in ax.get_title() and ax.collections  # the CI band
+    assert ax.get_title().startswith("Learning curve \u2014 ") and ax.collections  # CI band
     with pytest.raises(ValueError, match="no learning curve"):
         learning_curve_chart(dataclasses.replace(result, learning_curve=None))
 

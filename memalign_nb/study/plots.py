@@ -226,10 +226,10 @@ def learning_curve_chart(result: Results) -> Figure:
     base = curve.get("baseline")
     if base and base.get("estimate") is not None:
         ax.axhline(base["estimate"], color=COLORS["baseline"], linestyle="--", linewidth=1.2,
-                   label=f"baseline (unaligned) {base['estimate']:.3f}")
-        if base.get("low") is not None:
-            ax.axhspan(base["low"], base["high"], color=COLORS["baseline"], alpha=0.12,
-                       linewidth=0)
+                   label=f"unaligned baseline {base['estimate']:.3f} (its CI dotted)")
+        for bound in (base.get("low"), base.get("high")):
+            if bound is not None:
+                ax.axhline(bound, color=COLORS["baseline"], linestyle=":", linewidth=0.8)
     color = COLORS["full"]
     lows = [p["mae"]["low"] for p in points]
     if None not in lows:
@@ -242,14 +242,14 @@ def learning_curve_chart(result: Results) -> Figure:
                     xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8)
     ax.set_xlabel("graded training notebooks per fold (share of the training fold)")
     ax.set_ylabel("pooled MAE on held-out folds (lower is better)")
-    ax.set_ylim(bottom=0)
     ax.grid(color="#eaeef2", linewidth=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    verdict = ("flattened: the last step's gain is within noise" if curve["flattened"]
-               else "not flattened: the last step's gain is significant")
-    ax.set_title(f"Learning curve: {verdict}", fontsize=10)
+    verdict = ("flattened (the last step's gain is within noise)" if curve["flattened"]
+               else "more grades would still pay (the last step's gain is significant)")
+    ax.set_title(f"Learning curve \u2014 {verdict}\nband: each point's {ci_label(data)}; "
+                 "gains between points are paired, so narrower (report)", fontsize=10)
     _legend(fig, ax)
     return fig
 

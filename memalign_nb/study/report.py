@@ -355,7 +355,8 @@ def cost_lines(data: Mapping[str, Any]) -> list[str]:
         f"Wall time {t.get('total', 0):.1f} s: baseline scoring {t.get('baseline', 0):.1f} s, "
         f"alignment {t.get('align', 0):.1f} s ({t.get('align_per_fold_dimension', 0):.3f} s "
         f"per fold, variant and dimension), aligned scoring {t.get('score', 0):.1f} s, statistics "
-        f"{t.get('statistics', 0):.1f} s.",
+        f"{t.get('statistics', 0):.1f} s"
+        + (f", learning curve {t['learning_curve']:.1f} s." if "learning_curve" in t else "."),
         f"{u.get('judgments', 0)} judgments: {u.get('model_calls', 0)} model calls "
         f"({u.get('retries', 0)} of them retries), "
         f"{u.get('cache_hits', 0)} cache hits, {u.get('failures', 0)} failures, "
