@@ -183,7 +183,7 @@ def test_the_chart_draws_the_curve_its_band_and_the_baseline(studied):
     line = next(ln for ln in ax.get_lines() if ln.get_label().startswith("aligned"))
     assert list(line.get_xdata()) == [2.0, 4.0, 8.0]
     assert np.allclose(line.get_ydata(), [p["mae"]["estimate"] for p in data["points"]])
-    baseline = next(ln for ln in ax.get_lines() if ln.get_label().startswith("baseline"))
+    baseline = next(ln for ln in ax.get_lines() if ln.get_label().startswith("unaligned"))
     assert baseline.get_ydata()[0] == pytest.approx(data["baseline"]["estimate"])
     assert ax.get_title().startswith("Learning curve \u2014 ") and ax.collections  # CI band
     with pytest.raises(ValueError, match="no learning curve"):
