@@ -124,7 +124,8 @@ def test_results_json_holds_the_curve_and_its_verdict(studied):
     curve = data["learning_curve"]
     assert data["params"]["learning_curve"] == list(FRACTIONS)
     assert data["params"]["curve_seeds"] == 2
-    assert set(curve) == {"variant", "n_seeds", "points", "baseline", "flattened", "verdict"}
+    assert set(curve) == {"variant", "n_seeds", "points", "baseline", "flattened",
+                          "min_relative_gain", "verdict"}
     assert set(curve["points"][0]) == {"fraction", "n_notebooks", "n_grades", "n_fits", "mae",
                                        "gain"}
     assert curve["points"][-1]["mae"] == data["variants"]["full"]["mae"]
@@ -148,11 +149,14 @@ def _with_last_gain(result, gain: Interval) -> dict:
         (Interval(0.05, 0.02, 0.08), False,
          ["More grades would still pay: the last step, from 50% to 100% of each training fold "
           "(10.0 to 20.0 graded notebooks), changed the aligned MAE from 0.250 to 0.200, a "
-          "gain of +0.050 [95% CI +0.020, +0.080], a significant gain"]),
+          "gain of +0.050 [95% CI +0.020, +0.080], a significant gain of at least 2% of the "
+          "MAE before it"]),
         (Interval(0.01, -0.01, 0.03), True,
          ["The learning curve has flattened:", "a gain of +0.010 [95% CI -0.010, +0.030], "
           "within noise, so more grades like these are unlikely to pay."]),
         (Interval(-0.02, -0.05, 0.0), True, ["has flattened", "a gain of -0.020"]),
+        (Interval(0.002, 0.0001, 0.005), True,  # significant, but below 2% of 0.250
+         ["has flattened", "+0.002 [95% CI +0.000, +0.005], less than 2% of the MAE before it"]),
     ],
 )
 def test_the_verdict_says_flattened_or_still_paying(studied, gain, flattened, words):

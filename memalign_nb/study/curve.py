@@ -10,7 +10,9 @@ bootstraps on the study's own resamples, so the 100% point is the study's ``full
 variant, interval included.
 
 The curve has *flattened* when the last step's gain (the MAE before it minus the MAE
-after it) is not significant: its interval reaches 0 or below.
+after it) is not significant (its interval reaches 0) or is below
+:data:`MIN_RELATIVE_GAIN` of the MAE before it: paired over the same held-out items, a
+tiny gain can be significant and still not worth more grading.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ DEFAULT_FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0)
 
 DEFAULT_CURVE_SEEDS = 5
 """Random training samples per fold and fraction."""
+
+MIN_RELATIVE_GAIN = 0.02
+"""Smallest last-step gain, as a share of the MAE before it, that says more grades pay."""
 
 FitScore = Callable[[Dataset, Sequence[Case]], list[Judgment]]
 """Fit the aligned judge on a training dataset and score held-out cases with it."""
@@ -89,9 +94,12 @@ class LearningCurve:
 
     @property
     def flattened(self) -> bool:
-        """Whether the last step's gain is not significant (its interval reaches 0)."""
+        """Whether the last step's gain is not significant (its interval reaches 0) or is
+        below :data:`MIN_RELATIVE_GAIN` of the MAE before it."""
         gain = self.points[-1].gain
-        return gain is None or not gain.low > 0
+        if gain is None or not gain.low > 0:
+            return True
+        return gain.estimate < MIN_RELATIVE_GAIN * self.points[-2].mae.estimate
 
 
 def check_fractions(fractions: Iterable[float]) -> tuple[float, ...]:
@@ -242,10 +250,13 @@ def curve_verdict(curve: Mapping[str, Any], ci: str = "95% CI") -> str:
             f"{_num(last['mae']['estimate'])}, a gain of {_num(gain['estimate'], '+')} "
             f"[{ci} {_num(gain['low'], '+')}, {_num(gain['high'], '+')}]")
     if curve["flattened"]:
-        return (f"The learning curve has flattened: {step}, within noise, so more grades "
-                "like these are unlikely to pay.")
-    return (f"More grades would still pay: {step}, a significant gain, so the curve has "
-            "not flattened yet.")
+        why = ("within noise" if gain["low"] is None or not gain["low"] > 0
+               else f"less than {curve['min_relative_gain']:.0%} of the MAE before it")
+        return (f"The learning curve has flattened: {step}, {why}, so more grades like these "
+                "are unlikely to pay.")
+    return (f"More grades would still pay: {step}, a significant gain of at least "
+            f"{curve['min_relative_gain']:.0%} of the MAE before it, so the curve has not "
+            "flattened yet.")
 
 
 def _num(value: float | None, sign: str = "") -> str:

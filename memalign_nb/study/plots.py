@@ -246,7 +246,7 @@ def learning_curve_chart(result: Results) -> Figure:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    verdict = ("flattened (the last step's gain is within noise)" if curve["flattened"]
+    verdict = ("flattened (the last step gained little or nothing)" if curve["flattened"]
                else "more grades would still pay (the last step's gain is significant)")
     ax.set_title(f"Learning curve \u2014 {verdict}\nband: each point's {ci_label(data)}; "
                  "gains between points are paired, so narrower (report)", fontsize=10)

@@ -311,7 +311,8 @@ def curve_blocks(data: Mapping[str, Any], plots: Mapping[str, str]) -> list[tupl
               "judge (full) learns from each sample and scores the held-out fold. MAE pools "
               "every held-out item over the samples; the gain is the previous share's MAE "
               "minus this one's (paired bootstrap, > 0: fewer errors). The last step decides "
-              "whether the curve has flattened: it has when that gain's interval reaches 0."),
+              "whether the curve has flattened: it has when that gain's interval reaches 0 "
+              f"or the gain is below {curve['min_relative_gain']:.0%} of the MAE before it."),
     ]
     if "learning_curve" in plots:
         blocks.append(("img", "Learning curve", plots["learning_curve"]))

@@ -16,7 +16,7 @@ import numpy as np
 
 from memalign_nb.judges.base import Judgment
 from memalign_nb.study.bootstrap import Interval
-from memalign_nb.study.curve import LearningCurve, curve_verdict
+from memalign_nb.study.curve import MIN_RELATIVE_GAIN, LearningCurve, curve_verdict
 from memalign_nb.study.metrics import DimensionMetrics
 
 SCHEMA_VERSION = 1
@@ -234,6 +234,7 @@ class StudyResult:
             ],
             "baseline": interval_dict(curve.baseline) if curve.baseline is not None else None,
             "flattened": curve.flattened,
+            "min_relative_gain": MIN_RELATIVE_GAIN,
         }
         data["verdict"] = curve_verdict(data, ci_label({"params": self.params}))
         return data
