@@ -108,6 +108,7 @@ _STAGES: dict[str, dict[str, str]] = {
         "ablation_chart": "memalign_nb.study.plots",
         "improvement_forest": "memalign_nb.study.plots",
         "leniency_chart": "memalign_nb.study.plots",
+        "learning_curve_chart": "memalign_nb.study.plots",
         "confusion_matrices": "memalign_nb.study.plots",
     },
     "tracking": {
