@@ -61,6 +61,12 @@ _STAGES: dict[str, dict[str, str]] = {
         "write_grades_jsonl": "memalign_nb.feedback.io",
         "reference_scores": "memalign_nb.feedback.agreement",
         "noise_floor": "memalign_nb.feedback.agreement",
+        "Disagreement": "memalign_nb.feedback.disagreements",
+        "DisagreementPattern": "memalign_nb.feedback.disagreements",
+        "disagreements": "memalign_nb.feedback.disagreements",
+        "disagreement_patterns": "memalign_nb.feedback.disagreements",
+        "ADJUDICATOR_PREFIX": "memalign_nb.feedback.model",
+        "adjudicator_name": "memalign_nb.feedback.model",
     },
     "datasets": {
         "Case": "memalign_nb.datasets.model",
@@ -104,6 +110,7 @@ _STAGES: dict[str, dict[str, str]] = {
         "ablation_chart": "memalign_nb.study.plots",
         "improvement_forest": "memalign_nb.study.plots",
         "leniency_chart": "memalign_nb.study.plots",
+        "learning_curve_chart": "memalign_nb.study.plots",
         "confusion_matrices": "memalign_nb.study.plots",
     },
     "tracking": {

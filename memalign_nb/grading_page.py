@@ -31,6 +31,13 @@ ENV_STORE = "MEMALIGN_NB_STORE"
 """Environment variable: the feedback store file (absolute path)."""
 ENV_JUDGE = "MEMALIGN_NB_JUDGE"
 """Environment variable: optional judge reference (``heuristic``, ``openai:...``, a folder)."""
+ENV_MODE = "MEMALIGN_NB_MODE"
+"""Environment variable: the page's mode, one of :data:`MODES` (unset: ``grade``)."""
+
+MODES: tuple[str, ...] = ("grade", "adjudicate")
+"""``grade``: grade every item. ``adjudicate``: decide the items raters disagree on, saved
+under the adjudicator's name (``adjudicator:NAME``, see
+:data:`~memalign_nb.feedback.model.ADJUDICATOR_PREFIX`)."""
 
 _START = "start this page with `memalign-nb grade DATASET --rater NAME`"
 
@@ -49,17 +56,23 @@ class PageSettings:
         The feedback store file; None for the dataset's default store.
     judge : str or None
         A judge reference whose scores the page can reveal; None for no judge.
+    mode : str
+        One of :data:`MODES`.
     """
 
     dataset: str
     rater: str
     store: str | None = None
     judge: str | None = None
+    mode: str = "grade"
 
     def to_environment(self) -> dict[str, str]:
-        """The environment variables that carry these settings to the page."""
-        values = {ENV_DATASET: self.dataset, ENV_RATER: self.rater,
-                  ENV_STORE: self.store, ENV_JUDGE: self.judge}
+        """The environment variables that carry these settings to the page.
+
+        Unset settings, and the default mode, are left out.
+        """
+        values = {ENV_DATASET: self.dataset, ENV_RATER: self.rater, ENV_STORE: self.store,
+                  ENV_JUDGE: self.judge, ENV_MODE: None if self.mode == MODES[0] else self.mode}
         return {name: value for name, value in values.items() if value}
 
     @classmethod
@@ -70,10 +83,14 @@ class PageSettings:
         ------
         ParameterError
             The dataset or the rater is not set (the page was not started by
-            ``memalign-nb grade``).
+            ``memalign-nb grade``), or the mode is not one of :data:`MODES`.
         """
         for name in (ENV_DATASET, ENV_RATER):
             if not environ.get(name, "").strip():
                 raise ParameterError(name, environ.get(name), f"is not set; {_START}")
+        mode = environ.get(ENV_MODE) or MODES[0]
+        if mode not in MODES:
+            raise ParameterError(ENV_MODE, mode,
+                                 f"{mode!r} is not a mode; use one of {', '.join(MODES)}")
         return cls(environ[ENV_DATASET], environ[ENV_RATER].strip(),
-                   environ.get(ENV_STORE) or None, environ.get(ENV_JUDGE) or None)
+                   environ.get(ENV_STORE) or None, environ.get(ENV_JUDGE) or None, mode)

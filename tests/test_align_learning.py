@@ -40,6 +40,11 @@ def test_reference_is_the_median_with_joined_rationales():
     assert reference_grade(grades[:1]).rationale == "works"
     not_applicable = [Grade("c", "model_use", 0, "", rater=r) for r in "xy"]
     assert reference_grade([*not_applicable, grades[0]]).score == 0
+    decided = Grade("c", "model_use", 3, "the refit is on new rows", rater="adjudicator:ana")
+    adjudicated = reference_grade([*grades, decided])
+    assert adjudicated.score == 3
+    assert adjudicated.rationale == (
+        "adjudicator:ana: the refit is on new rows | a: refits on test | b: works")
 
 
 def test_items_carry_the_base_judgment_and_the_section_facts(dataset):

@@ -121,6 +121,69 @@ def test_stats_counts_the_dataset_feedback_store(tmp_path, capsys):
     assert not missing.exists()
 
 
+LONG = " ".join(f"word{i}" for i in range(120))
+
+
+def pattern_rows(out: str) -> list[str]:
+    """The rows of the table of how raters split (without its header)."""
+    return out.split("where raters disagree\n", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+
+
+def test_stats_disagreements_patterns_then_items_side_by_side(tmp_path, capsys, monkeypatch):
+    from memalign_nb.feedback import FeedbackStore, Grade
+
+    monkeypatch.setenv("COLUMNS", "80")
+    grades = [{**row, "rationale": f"{row['rater']} says <{row['score']}> " + LONG}
+              for row in GRADES]
+    root = make_dataset(tmp_path / "ds", grades)
+    assert cli.main(["dataset", "stats", str(root), "--disagreements"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split() for line in pattern_rows(out)] == [
+        ["data_imputation", "2", "vs", "n/a", "applicability", "1", "of", "3", "1"],
+        ["data_imputation", "1", "vs", "2", "score", "1", "of", "3", "1"],
+    ]
+    assert "== data_imputation: 2 open ==" in out
+    item = out.split("nb2  (2 vs n/a)\n", 1)[1].splitlines()
+    assert item[0].split(" | ") == ["  " + "ana: n/a".ljust(37), "bo: 2"]  # (80-2-3)/2
+    assert item[1].startswith("  ana says <0> word0") and " | bo says <2> word0" in item[1]
+    assert all(len(line) <= 80 for line in item[:5])
+    assert item[4].endswith("\u2026") and item[5] == "nb0  (1 vs 2)"  # 4 lines, trimmed
+
+    assert cli.main(["dataset", "stats", str(root), "--disagreements", "--full"]) == 0
+    assert "word119" in capsys.readouterr().out
+    assert cli.main(["dataset", "stats", str(root), "--disagreements", "--limit", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "nb2  (2 vs n/a)" in out and "nb0  (1 vs 2)" not in out
+    assert "... and 1 more (raise --limit)" in out
+    assert cli.main(["dataset", "stats", str(root), "--full"]) == 2
+    assert "'--full': lists disagreements; add --disagreements" in capsys.readouterr().err
+
+    # An adjudicated item is no longer open, but its pattern still counts.
+    with FeedbackStore(root / "feedback.sqlite") as store:
+        store.save(Grade("nb2", "data_imputation", 2, "measured", "adjudicator:cy"))
+    assert cli.main(["dataset", "stats", str(root), "--disagreements"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[-1] for line in pattern_rows(out)] == ["0", "1"]
+    assert "raters   2: ana, bo (and adjudicator:cy)" in out.splitlines()
+    assert "nb2  (2 vs n/a)" not in out and "== data_imputation: 1 open ==" in out
+
+
+def test_stats_disagreements_when_raters_agree(tmp_path, capsys):
+    root = make_dataset(tmp_path / "ds", GRADES[2:4])
+    assert cli.main(["dataset", "stats", str(root), "--disagreements"]) == 0
+    assert capsys.readouterr().out.endswith(
+        "where raters disagree\nno item graded by two or more raters has different scores\n")
+
+
+def test_stats_disagreements_on_the_graded_corpus(corpus_dir, capsys):
+    assert cli.main(["dataset", "stats", str(corpus_dir / "graded"), "--disagreements",
+                     "--limit", "2"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith("mlflow_logging ")]
+    assert ["mlflow_logging", "1", "vs", "n/a", "applicability", "17", "of", "60", "17"] in rows
+    assert "== mlflow_logging: 17 open ==" in out
+
+
 def test_export_writes_the_store_grades(tmp_path, capsys):
     from memalign_nb.feedback import FeedbackStore, Grade, read_grades_jsonl
 

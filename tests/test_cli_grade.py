@@ -210,6 +210,12 @@ def test_a_saved_judge_folder_reaches_the_page_as_an_absolute_path(tmp_path, mon
     dataset = make_dataset(tmp_path / "ds")
     save_judge_dir(HeuristicJudge(), tmp_path / "judges" / "h")
     monkeypatch.chdir(tmp_path)
+    started = voila_environment(monkeypatch, dataset, judge="judges/h")
+    assert started[ENV_JUDGE] == str(tmp_path / "judges" / "h")
+
+
+def voila_environment(monkeypatch, dataset: Path, **options) -> dict[str, str]:
+    """The environment ``start_grade_server(dataset, "ana", **options)`` gives Voila."""
     started = {}
 
     def record(command, env, **kwargs):
@@ -218,5 +224,36 @@ def test_a_saved_judge_folder_reaches_the_page_as_an_absolute_path(tmp_path, mon
 
     monkeypatch.setattr(grade_cli.subprocess, "Popen", record)
     with pytest.raises(RuntimeError, match="recorded"):
-        grade_cli.start_grade_server(dataset, "ana", judge="judges/h")
-    assert started[ENV_JUDGE] == str(tmp_path / "judges" / "h")
+        grade_cli.start_grade_server(dataset, "ana", **options)
+    return started
+
+
+def test_adjudicate_reaches_the_page_as_its_mode(tmp_path, monkeypatch, capsys):
+    from memalign_nb.errors import GradePageError
+    from memalign_nb.grading_page import ENV_MODE
+
+    dataset = make_dataset(tmp_path / "ds")
+    assert voila_environment(monkeypatch, dataset, mode="adjudicate")[ENV_MODE] == "adjudicate"
+    with pytest.raises(GradePageError, match="unknown mode 'judge'; use one of grade, adjud"):
+        grade_cli.start_grade_server(dataset, "ana", mode="judge")
+
+    class Served:
+        url = "http://127.0.0.1:1/?token=t"
+        log_path = "voila.log"
+
+        class process:  # noqa: N801 - stands in for subprocess.Popen
+            @staticmethod
+            def wait():
+                return 0
+
+        def stop(self):
+            return 0
+
+    asked = {}
+    monkeypatch.setattr(grade_cli, "start_grade_server",
+                        lambda *args, **kwargs: asked.update(kwargs) or Served())
+    assert main(["grade", str(dataset), "--rater", "ana", "--adjudicate", "--no-browser"]) == 0
+    assert asked["mode"] == "adjudicate"
+    assert capsys.readouterr().out.startswith("Adjudication page for ana: http://127.0.0.1:1/")
+    assert main(["grade", str(dataset), "--rater", "ana", "--no-browser"]) == 0
+    assert asked["mode"] == "grade"

@@ -97,12 +97,39 @@ def test_demo_honours_mlflow_tracking_uri(dataset_dir, tmp_path, monkeypatch, ca
     (["study", "x", "--bootstrap", "0"], "must be at least 1"),
     (["study", "x", "--max-failed", "5"], "must be from 0 to 1"),
     (["study", "x", "--timeout", "0"], "must be positive"),
+    (["study", "x", "--learning-curve", "1,0.5"], "at least two increasing shares in (0, 1]"),
+    (["study", "x", "--learning-curve", "half,1"], "not a list of shares like 0.25,0.5,1"),
+    (["study", "x", "--learning-curve", "--curve-seeds", "0"], "must be at least 1"),
 ])
 def test_bad_arguments_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_learning_curve_flag_prints_the_curve_and_its_verdict(dataset_dir, tmp_path, capsys):
+    out = tmp_path / "study"
+    assert main(["study", str(dataset_dir), "--out", str(out), "--no-mlflow", "--variants",
+                 "baseline", "full", "--learning-curve", "0.5,1", "--curve-seeds", "2",
+                 *FAST]) == 0
+    printed = capsys.readouterr().out
+    results = json.loads((out / "results.json").read_text())
+    curve = results["learning_curve"]
+    assert [p["fraction"] for p in curve["points"]] == [0.5, 1.0] and curve["n_seeds"] == 2
+    assert re.search(r"^share of training fold\s+training notebooks", printed, re.MULTILINE)
+    assert curve["verdict"][:60] in " ".join(printed.split())
+    assert f"curve      {out / 'plots' / 'learning_curve.png'}" in printed
+
+
+def test_learning_curve_flag_alone_takes_the_default_shares():
+    from memalign_nb.cli import build_parser
+    from memalign_nb.study.curve import DEFAULT_FRACTIONS
+
+    parse = build_parser().parse_args
+    assert parse(["study", "x"]).learning_curve is None
+    assert parse(["study", "x", "--learning-curve"]).learning_curve == DEFAULT_FRACTIONS
+    assert parse(["demo", "--learning-curve", "0.2,0.6,1"]).learning_curve == (0.2, 0.6, 1.0)
 
 
 def test_study_tracks_beside_its_outputs_like_the_demo(dataset_dir, tmp_path, monkeypatch,

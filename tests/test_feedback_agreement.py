@@ -143,3 +143,32 @@ def test_dimension_order_and_requested_dimensions():
     assert list(requested) == ["mlflow_logging", "model_use"]
     assert requested["mlflow_logging"].n_raters == 0
     assert requested["mlflow_logging"].alpha is None
+
+
+def test_an_adjudication_decides_the_reference_and_the_latest_one_wins():
+    grades = [
+        Grade("c", "mlflow_logging", 1, "no tracking", "a"),
+        Grade("c", "mlflow_logging", 0, "Kaggle: n/a", "b"),
+        Grade("c", "mlflow_logging", 2, "partial", "adjudicator:ana", "2026-01-01T00:00:00Z"),
+        Grade("d", "mlflow_logging", 2, "", "a"),
+        Grade("d", "mlflow_logging", 3, "", "b"),
+    ]
+    assert reference_scores(grades)[("c", "mlflow_logging")] == 2.0  # the raters give 1.0
+    later = Grade("c", "mlflow_logging", 3, "", "adjudicator:bo", "2026-02-01T00:00:00Z")
+    earlier = Grade("c", "mlflow_logging", 0, "", "adjudicator:cy", "2025-12-01T00:00:00Z")
+    ref = reference_scores([*grades, later, earlier])
+    assert ref == {("c", "mlflow_logging"): 3.0, ("d", "mlflow_logging"): 2.5}
+    # Equal timestamps: the adjudication that comes later wins.
+    tie = [Grade("c", "model_use", s, "", f"adjudicator:{r}", "t") for r, s in (("x", 1), ("y", 3))]
+    assert reference_scores(tie) == {("c", "model_use"): 3.0}
+    assert reference_scores(tie[::-1]) == {("c", "model_use"): 1.0}
+
+
+def test_the_noise_floor_does_not_count_adjudicators_as_raters():
+    items = {"i1": {"a": 1, "b": 2}, "i2": {"a": 0, "b": 3}}
+    grades = grades_for("model_use", items)
+    with_adjudicator = grades + grades_for(
+        "model_use", {"i1": {"adjudicator:ana": 2}, "i2": {"adjudicator:ana": 3},
+                      "i3": {"adjudicator:ana": 1}})
+    assert noise_floor(with_adjudicator) == noise_floor(grades)
+    assert noise_floor(with_adjudicator)["model_use"].n_raters == 2

@@ -8,6 +8,7 @@ from memalign_nb.errors import ParameterError
 from memalign_nb.grading_page import (
     ENV_DATASET,
     ENV_JUDGE,
+    ENV_MODE,
     ENV_RATER,
     ENV_STORE,
     PageSettings,
@@ -34,3 +35,12 @@ def test_a_page_not_started_by_the_command_says_how_to_start_it(missing):
     with pytest.raises(ParameterError, match="memalign-nb grade DATASET --rater NAME") as info:
         PageSettings.from_environment(environ)
     assert info.value.name == missing
+
+
+def test_the_adjudicate_mode_travels_and_an_unknown_mode_is_refused():
+    settings = PageSettings("/data/ds", "ana", mode="adjudicate")
+    environ = settings.to_environment()
+    assert environ[ENV_MODE] == "adjudicate"
+    assert PageSettings.from_environment(environ) == settings
+    with pytest.raises(ParameterError, match="'judge' is not a mode; use one of grade, adj"):
+        PageSettings.from_environment({**environ, ENV_MODE: "judge"})

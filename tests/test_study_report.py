@@ -1,6 +1,7 @@
 """Tests of memalign_nb.study.report: the study's files, the report's figures and escaping.
 
-The study is the real one (heuristic judge, MemAlign) on a small generated dataset.
+The study is the real one (heuristic judge, MemAlign) on a small generated dataset, with a
+learning curve, so its section is checked too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ def result(tmp_path_factory):
     from memalign_nb.datasets import generate_dataset, load_dataset
 
     dataset = load_dataset(generate_dataset(tmp_path_factory.mktemp("ds"), n_cases=16, seed=1))
-    study = AlignmentStudy("heuristic", n_folds=2, n_bootstrap=200, progress=False)
+    study = AlignmentStudy("heuristic", n_folds=2, n_bootstrap=200, progress=False,
+                           learning_curve=(0.5, 1.0), curve_seeds=2)
     return study.fit(dataset).result_
 
 
@@ -43,7 +45,7 @@ def test_save_study_writes_every_output(result, saved):
         assert path.is_file() and path.parent == saved.folder and path.stat().st_size > 100
     assert json.loads(saved.results_json.read_text()) == json.loads(json.dumps(result.to_dict()))
     assert {p.name for p in saved.plots.values()} == {
-        "mae.png", "ablation.png", "improvement.png", "leniency.png",
+        "mae.png", "ablation.png", "improvement.png", "leniency.png", "learning_curve.png",
         *(f"confusion_{d}.png" for d in result.dimensions)}
     assert all(p.parent == saved.folder / "plots" and p.is_file() for p in saved.plots.values())
 
@@ -55,11 +57,15 @@ def test_every_number_in_the_report_is_in_results_json(result, saved):
     text = saved.report_md.read_text()
     for literal in (data["created_at"], data["dataset"]["path"], data["params"]["judge"]):
         text = text.replace(str(literal), " ")
+    for guideline in data["guidelines"]:  # learned text quotes its evidence in words
+        text = text.replace(to_markdown([("p", guideline["text"])]).strip(), " ")
     text = re.sub(r"g-[0-9a-f]{12}|plots/\S+\.png", " ", text)
     numbers = re.findall(r"[+\-]?\d+(?:\.\d+)?%?", text)
     assert len(numbers) > 100
     missing = sorted({n for n in numbers if n not in allowed and n.lstrip("+-") not in allowed})
-    assert not missing, f"report figures not in results.json: {missing}"
+    lines = [line for line in text.splitlines()
+             if set(re.findall(r"[+\-]?\d+(?:\.\d+)?%?", line)) & set(missing)]
+    assert not missing, f"report figures not in results.json: {missing} in {lines}"
 
 
 def _formats(value, out: set) -> None:
@@ -97,7 +103,7 @@ def test_report_holds_the_headline_ablation_guidelines_and_plots(result, saved):
     assert html.escape(top[0]["text"], quote=False)[:40] in md
     html_text = saved.report_html.read_text()
     assert html_text.startswith("<!DOCTYPE html>") and "<img src='plots/mae.png'" in html_text
-    assert html_text.count("<table>") == md.count("\n|---") == 4
+    assert html_text.count("<table>") == md.count("\n|---") == 5  # with the learning curve
 
 
 def test_text_from_data_is_escaped_in_markdown_and_html(result):
@@ -150,7 +156,7 @@ def test_the_study_view_widget_reads_the_saved_folder(result, saved):
     own, shared = folder.plots_for(dim)
     assert [p.name for p in own] == [f"confusion_{dim}.png"]
     assert {p.name for p in shared} == {"mae.png", "ablation.png", "improvement.png",
-                                        "leniency.png"}
+                                        "leniency.png", "learning_curve.png"}
     assert set(folder.rows(dim)) == set(result.variants)
 
 

@@ -67,14 +67,20 @@ def open_panel(page, url):
     return panel
 
 
+def new_page(browser):
+    """A page of the size the tests look at, and the list of dialogs it opens (dismissed)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return page, dialogs
+
+
 def test_grade_in_chromium_reload_and_find_it_saved(sync_playwright, served, tmp_path):
     url, store_path = served
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page, dialogs = new_page(browser)
             panel = open_panel(page, url)
             assert "a-xss" in panel.locator("h3").inner_text()
 
@@ -119,6 +125,69 @@ def test_grade_in_chromium_reload_and_find_it_saved(sync_playwright, served, tmp
             assert panel.locator("textarea").input_value() == grade.rationale
             assert panel.locator(".widget-toggle-button.mod-active").inner_text().startswith("2")
             page.screenshot(path=str(tmp_path / "panel-after-reload.png"), full_page=True)
+            assert dialogs == []
+        finally:
+            browser.close()
+
+
+RATIONALES = {
+    "ana": "Not a tracking notebook: MLflow <b>does not apply</b>.",
+    "bo": "No run, params or metrics logged <img src=x onerror=\"window.__xss = 2\">",
+}
+
+
+@pytest.fixture
+def disputed(dataset, tmp_path):
+    """The dataset with two raters split on mlflow_logging (n/a vs 1) and agreeing elsewhere."""
+    rows = [{"case_id": "b-plain", "dimension": "mlflow_logging", "rater": rater,
+             "score": 0 if rater == "ana" else 1, "rationale": text}
+            for rater, text in RATIONALES.items()]
+    rows += [{"case_id": "b-plain", "dimension": "model_use", "rater": rater, "score": 2,
+              "rationale": "same"} for rater in RATIONALES]
+    (dataset / "feedback.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    store = tmp_path / "adjudicated.sqlite"
+    with start_grade_server(dataset, "cy", store=store, mode="adjudicate") as server:
+        yield server.url, store
+
+
+def test_adjudicate_in_chromium_shows_both_rationales_and_saves_the_decision(
+        sync_playwright, disputed, tmp_path):
+    url, store_path = disputed
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page, dialogs = new_page(browser)
+            panel = open_panel(page, url)
+            assert "Adjudicating as adjudicator:cy" in panel.inner_text()
+            assert "b-plain" in panel.locator("h3").inner_text()
+            raters = panel.locator(".memalign-raters")
+            raters.wait_for(timeout=TIMEOUT_MS)
+            assert "1 vs n/a" in raters.inner_text()
+            boxes = raters.locator(".memalign-rater")
+            assert boxes.count() == 2
+            for i, (rater, text) in enumerate(RATIONALES.items()):
+                box = boxes.nth(i)
+                assert box.is_visible()
+                assert box.inner_text().split("\n", 1) == [
+                    f"{rater}: {'n/a' if rater == 'ana' else '1'}", text]
+            # Side by side: the two boxes share a row.
+            first, second = boxes.nth(0).bounding_box(), boxes.nth(1).bounding_box()
+            assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"]
+            assert page.locator(".memalign-raters img, .memalign-raters b b").count() == 0
+            assert page.evaluate("window.__xss") is None
+
+            panel.locator(".widget-toggle-button", has_text="1 \u00b7").click()
+            panel.locator("textarea").fill("The prompt asks for tracked experiments.")
+            panel.get_by_role("button", name="Save").click()
+            page.locator(".memalign-status-ok").wait_for(timeout=TIMEOUT_MS)
+            page.screenshot(path=str(tmp_path / "adjudicate-after-save.png"), full_page=True)
+            assert "1/1 decided" in panel.inner_text()
+
+            with FeedbackStore(store_path) as store:
+                [decided] = store.grades()
+            assert (decided.case_id, decided.dimension, decided.score, decided.rater) == (
+                "b-plain", "mlflow_logging", 1, "adjudicator:cy")
+            assert decided.rationale == "The prompt asks for tracked experiments."
             assert dialogs == []
         finally:
             browser.close()

@@ -296,3 +296,68 @@ def test_grading_real_kaggle_notebooks(tmp_path, store_path, real_notebook_paths
         panel.save_button.click()
     assert len(stored(store_path)) == 3
     assert "3/3 graded" in panel.title.value
+
+
+DISAGREEING = [
+    Grade("c1", "model_training", 1, "tunes on the <b>test</b> set", "ana"),
+    Grade("c1", "model_training", 3, "cross-validated <script>alert(1)</script>", "bo"),
+    Grade("c2", "data_imputation", 0, "nothing is missing", "ana"),
+    Grade("c2", "data_imputation", 2, "fillna, unmeasured", "bo"),
+    Grade("c3", "data_imputation", 2, "same", "ana"),
+    Grade("c3", "data_imputation", 2, "same", "bo"),
+]
+
+
+def test_adjudicate_mode_shows_each_raters_rationale_and_saves_the_decision(tmp_path,
+                                                                            store_path):
+    from memalign_nb.datasets import load_dataset
+    from memalign_nb.feedback import reference_scores
+
+    root = write_dataset(tmp_path / "ds", DISAGREEING)
+    panel = panel_for(root, store_path, rater="cy", mode="adjudicate")
+    assert [it.key for it in panel.session.queue] == [
+        ("c2", "data_imputation"), ("c1", "model_training")]
+    assert "Adjudicating as adjudicator:cy" in panel.title.value
+    assert "0/2 decided" in panel.title.value
+    shown = panel.raters_html.value
+    assert "2 vs n/a" in shown and "nothing is missing" in shown and "fillna, unmeasured" in shown
+    assert "<b>ana</b>: <b>n/a</b>" in shown and "<b>bo</b>: <b>2</b>" in shown
+    panel.score.value = 2
+    panel.rationale.value = "the rows have gaps the notebook never counts"
+    assert panel.save()
+    [decided] = stored(store_path, rater="adjudicator:cy")
+    assert (decided.key, decided.score) == (("c2", "data_imputation"), 2)
+    assert stored(store_path, rater="cy") == []
+    # The rationales from untrusted text are escaped, never markup.
+    assert panel.session.current.key == ("c1", "model_training")
+    shown = panel.raters_html.value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown and "<script>" not in shown
+    assert "tunes on the &lt;b&gt;test&lt;/b&gt; set" in shown
+    # The decision is the item's reference score; a new adjudication panel resumes past it.
+    graded = load_dataset(root, store=store_path)
+    assert reference_scores(graded.feedback)[("c2", "data_imputation")] == 2.0
+    again = panel_for(root, store_path, rater="cy", mode="adjudicate")
+    assert again.session.current.key == ("c1", "model_training")
+    assert "1/2 decided" in again.title.value
+    # Another adjudicator sees only what is still open; grading mode shows no raters.
+    other = panel_for(root, store_path, rater="di", mode="adjudicate")
+    assert [it.key for it in other.session.queue] == [("c1", "model_training")]
+    assert panel_for(root, store_path).raters_html.value == ""
+
+
+def test_adjudicate_mode_with_nothing_to_decide_and_an_unknown_mode(dataset, store_path):
+    with pytest.raises(GradingError, match="nothing to adjudicate"):
+        panel_for(dataset, store_path, mode="adjudicate")
+    with pytest.raises(UnknownNameError, match="adjudicate"):
+        panel_for(dataset, store_path, mode="review")
+
+
+def test_page_from_environment_opens_the_adjudicate_mode(tmp_path, store_path):
+    from memalign_nb.grading_page import ENV_MODE
+
+    root = write_dataset(tmp_path / "ds", DISAGREEING)
+    widget = page_from_environment({ENV_DATASET: str(root), ENV_RATER: "cy",
+                                    ENV_STORE: str(store_path), ENV_MODE: "adjudicate"})
+    titles = [w.value for w in _descendants(widget) if "Adjudicating as" in
+              str(getattr(w, "value", ""))]
+    assert titles and "adjudicator:cy" in titles[0]

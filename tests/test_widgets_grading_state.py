@@ -8,6 +8,7 @@ from memalign_nb_widgets.grading_state import (
     GradingSession,
     Item,
     JudgeScores,
+    adjudication_items,
     check_grade_input,
     disagreement,
     latest_grades,
@@ -227,3 +228,28 @@ def test_judge_scores_from_precomputed_judgments_and_none():
     assert precomputed.judgment(Item("c3", "model_training")) is None
     nothing = JudgeScores(None, _case)
     assert not nothing.available and nothing.score(ITEMS[0]) is None
+
+
+def test_adjudication_items_are_the_open_disagreements_and_this_adjudicators_decisions():
+    grades = [
+        grade("c1", "model_training", 1, "ana"), grade("c1", "model_training", 3, "bo"),
+        grade("c2", "model_training", 2, "ana"), grade("c2", "model_training", 2, "bo"),
+        grade("c3", "model_training", 1, "ana"), grade("c3", "model_training", 2, "bo"),
+        grade("c2", "data_imputation", 0, "ana"), grade("c2", "data_imputation", 2, "bo"),
+        grade("c3", "data_imputation", 0, "ana"), grade("c3", "data_imputation", 1, "bo"),
+        grade("c9", "data_imputation", 0, "ana"), grade("c9", "data_imputation", 1, "bo"),
+        grade("c3", "data_imputation", 1, "adjudicator:cy"),
+        grade("c3", "model_training", 2, "adjudicator:di"),
+    ]
+    found = adjudication_items(grades, "adjudicator:cy", CASES, DIMS)
+    # Dimension by dimension, applicability first, widest gap first; c9 is not a case,
+    # c3/model_training was decided by another adjudicator.
+    assert list(found) == [Item("c2", "data_imputation"), Item("c3", "data_imputation"),
+                           Item("c1", "model_training")]
+    assert found[Item("c3", "data_imputation")].resolved
+    assert [g.rater for g in found[Item("c1", "model_training")].grades] == ["ana", "bo"]
+    assert Item("c3", "model_training") in adjudication_items(grades, "adjudicator:di", CASES,
+                                                              DIMS)
+    session = GradingSession(list(found), "adjudicator:cy", grades)
+    assert session.current == Item("c2", "data_imputation")  # resumes at an undecided one
+    assert session.progress() == {"data_imputation": (1, 2), "model_training": (0, 1)}

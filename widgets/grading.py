@@ -10,6 +10,11 @@ and rationale (hidden by default so the grader is not anchored). Each save goes 
 :class:`~memalign_nb.feedback.FeedbackStore` before the panel moves on; a failed save is
 shown in the status line and logged, never swallowed.
 
+In the ``adjudicate`` mode the queue is the items raters disagree on
+(:func:`memalign_nb_widgets.grading_state.adjudication_items`), each shown with every
+rater's score and rationale side by side; the grade entered is the adjudication, saved
+under ``adjudicator:RATER``, and the reference score of the item becomes it.
+
 Keyboard shortcuts. ipywidgets 8 has no keyboard events and this package adds no
 front-end extension, so shortcuts go through a small *shortcut box* (a ``Text`` widget
 with ``continuous_update``): focus it once (click or Tab) and each key typed there is
@@ -35,17 +40,20 @@ from memalign_nb_widgets.grading_state import (
     GradingSession,
     Item,
     JudgeScores,
+    adjudication_items,
 )
 
 from memalign_nb.datasets.model import Case, Dataset
 from memalign_nb.dimensions import DIMENSIONS, check_dimension
-from memalign_nb.errors import MemAlignError
+from memalign_nb.errors import MemAlignError, UnknownNameError
+from memalign_nb.feedback.model import adjudicator_name
+from memalign_nb.grading_page import MODES
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.rubrics.model import Rubric
 from memalign_nb.sections.model import Section
 
 if TYPE_CHECKING:
-    from memalign_nb.feedback import FeedbackStore
+    from memalign_nb.feedback import Disagreement, FeedbackStore
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +99,16 @@ class GradingPanel(render.View):
         ``"useful"``: most useful first, by :func:`memalign_nb.suggest`.
     rubrics : mapping of str to Rubric, optional
         Default: :func:`memalign_nb.rubrics.load_rubrics`.
+    mode : {"grade", "adjudicate"}
+        ``"grade"`` every item, or ``"adjudicate"`` the items raters disagree on, saving
+        under ``adjudicator:RATER`` (see :data:`memalign_nb.grading_page.MODES`).
 
     Attributes
     ----------
     session : GradingSession
-        The queue, position and this rater's grades.
+        The queue, position and this rater's grades (the adjudicator's, when adjudicating).
+    disagreements : dict of Item to Disagreement
+        In the ``adjudicate`` mode, the disagreement of each queued item; else empty.
     store : FeedbackStore
         The store grades are saved to.
     widget : ipywidgets.VBox
@@ -106,9 +119,10 @@ class GradingPanel(render.View):
     DatasetError
         The dataset folder has problems (every one is listed).
     UnknownNameError
-        A dimension without a rubric, or an unknown order.
+        A dimension without a rubric, an unknown order or mode.
     GradingError
-        A blank rater, nothing to grade, or the disagreement order without a judge.
+        A blank rater, nothing to grade (or to adjudicate), or the disagreement order
+        without a judge.
     FeedbackStoreError
         The store cannot be opened.
     """
@@ -123,12 +137,16 @@ class GradingPanel(render.View):
         store: FeedbackStore | str | PathLike[str] | None = None,
         order: str = "ungraded",
         rubrics: Mapping[str, Rubric] | None = None,
+        mode: str = "grade",
     ) -> None:
         from memalign_nb.datasets import load_dataset
         from memalign_nb.datasets.loader import STORE_FILE
         from memalign_nb.feedback import FeedbackStore
         from memalign_nb.rubrics import load_rubrics
 
+        if mode not in MODES:
+            raise UnknownNameError("grading mode", mode, MODES)
+        self.mode = mode
         self.rubrics = dict(rubrics) if rubrics is not None else load_rubrics()
         self.dataset = (
             dataset if isinstance(dataset, Dataset) else load_dataset(dataset, rubrics=self.rubrics)
@@ -145,11 +163,22 @@ class GradingPanel(render.View):
         self._live_judge = judge if isinstance(judge, Judge) else None
         if order == "disagreement" and not self.judge.available:
             raise GradingError("order", "the disagreement order needs a judge")
-        items = [Item(c.case_id, d) for c in self.dataset.cases for d in self.dimensions]
+        grades = [*self.dataset.feedback, *self.store.grades()]
+        self.disagreements: dict[Item, Disagreement] = {}
+        if mode == "adjudicate":
+            rater = adjudicator_name(rater) if rater and rater.strip() else rater
+            self.disagreements = adjudication_items(
+                grades, rater, (c.case_id for c in self.dataset.cases), self.dimensions)
+            if not self.disagreements:
+                raise GradingError("items", "nothing to adjudicate: no item graded by two or "
+                                   "more raters is open with different scores")
+            items = list(self.disagreements)
+        else:
+            items = [Item(c.case_id, d) for c in self.dataset.cases for d in self.dimensions]
         self.session = GradingSession(
             items,
             rater,
-            [*self.dataset.feedback, *self.store.grades()],
+            grades,
             order,
             self.judge.scores(items) if order == "disagreement" else None,
             self._utilities() if order == "useful" else None,
@@ -249,6 +278,7 @@ class GradingPanel(render.View):
         self.jump = w.Dropdown(description="Go to", layout=w.Layout(width="420px"))
         self.header = w.HTML()
         self.prompt_html = w.HTML()
+        self.raters_html = w.HTML()
         self.rubric_html = w.HTML()
         self.section_html = w.HTML(layout=w.Layout(max_height="70vh", overflow="auto"))
         self.whole_toggle = w.ToggleButton(
@@ -323,6 +353,7 @@ class GradingPanel(render.View):
                        layout=w.Layout(flex_flow="row wrap", align_items="center")),
                 self.progress_html,
                 self.header,
+                self.raters_html,  # adjudicate mode: the raters side by side, full width
                 w.HBox([left, right], layout=w.Layout(flex_flow="row wrap")),
             ]
         )
@@ -336,8 +367,10 @@ class GradingPanel(render.View):
         case = self.dataset.case(item.case_id)
         graded = sum(g for g, _ in session.progress().values())
         total = len(session.queue)
+        doing, done = ("Adjudicating", "decided") if self.mode == "adjudicate" else (
+            "Grading", "graded")
         self.title.value = (
-            f"<b>Grading as {render.esc(session.rater)}</b> \u00b7 {graded}/{total} graded"
+            f"<b>{doing} as {render.esc(session.rater)}</b> \u00b7 {graded}/{total} {done}"
         )
         self.progress_html.value = render.render_progress(session.progress())
         rubric = self.rubrics[item.dimension]
@@ -347,6 +380,7 @@ class GradingPanel(render.View):
             f"{', skipped before' if item in session.skipped else ''})</small></h3>"
         )
         self.prompt_html.value = render.render_prompt(case.prompt, case.case_id)
+        self.raters_html.value = render.render_disagreement(self.disagreements.get(item))
         self.rubric_html.value = render.render_rubric(rubric)
         self._show_code()
         grade = session.grade_of(item)
@@ -435,7 +469,7 @@ def page_from_environment(environ: Mapping[str, str] | None = None) -> Any:
     """The grading page's widget, configured from environment variables.
 
     ``memalign-nb grade`` passes a :class:`~memalign_nb.grading_page.PageSettings` (dataset,
-    rater, store, optional judge reference) as environment variables before starting Voila
+    rater, store, optional judge reference, mode) as environment variables before starting Voila
     on ``pages/grade.ipynb``.
 
     Returns
@@ -456,7 +490,8 @@ def page_from_environment(environ: Mapping[str, str] | None = None) -> Any:
 
             judge = resolve_judge(settings.judge)
         return GradingPanel(
-            settings.dataset, settings.rater, judge=judge, store=settings.store
+            settings.dataset, settings.rater, judge=judge, store=settings.store,
+            mode=settings.mode,
         ).widget
     except MemAlignError as exc:
         logger.exception("the grading page could not start")

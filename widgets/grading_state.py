@@ -8,7 +8,9 @@
 - the position, which starts at the first item the rater has not graded (resume);
 - the rater's own grades, their progress per dimension, and the items skipped this session;
 - :func:`check_grade_input`, the rule that a grade differing from the judge's needs a
-  rationale.
+  rationale;
+- :func:`adjudication_items`, the queue of the ``adjudicate`` mode: the items raters
+  disagree on.
 
 :class:`JudgeScores` wraps an optional judge (or judgments computed earlier) and scores
 each item at most once. Everything here is testable without a browser or a kernel.
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import check_score
 from memalign_nb.errors import MemAlignError, ProblemError, UnknownNameError
+from memalign_nb.feedback.disagreements import Disagreement, disagreements
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judge, Judgment
 
@@ -149,6 +152,28 @@ def order_items(
         return (gap is None, -(gap or 0.0), position[item])
 
     return tuple(sorted(items, key=key))
+
+
+def adjudication_items(
+    grades: Iterable[Grade],
+    adjudicator: str,
+    case_ids: Iterable[str],
+    dimensions: Iterable[str],
+) -> dict[Item, Disagreement]:
+    """The items to adjudicate, each with its disagreement, in the order to walk them.
+
+    Every item of ``case_ids`` and ``dimensions`` whose raters disagree and that is still
+    open or was decided by ``adjudicator`` (so a returning adjudicator sees their own
+    decisions), in :func:`~memalign_nb.feedback.disagreements` order: dimension by
+    dimension, so one rubric line is settled at a time.
+    """
+    cases = set(case_ids)
+    return {
+        Item(found.case_id, found.dimension): found
+        for found in disagreements(grades, dimensions, include_resolved=True)
+        if found.case_id in cases
+        and (found.adjudication is None or found.adjudication.rater == adjudicator)
+    }
 
 
 def check_grade_input(

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from memalign_nb.feedback.disagreements import Disagreement
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judgment
 from memalign_nb.notebooks.model import Cell, Notebook
@@ -145,6 +146,24 @@ def render_judgment(judgment: Judgment | None) -> str:
         f'<span style="color:#57606a">{esc(judgment.judge_id)}</span>: '
         f"<b>{esc(judgment.score)}</b>"
         f'<div style="white-space:pre-wrap">{esc(judgment.rationale)}</div></div>'
+    )
+
+
+def render_disagreement(disagreement: Disagreement | None) -> str:
+    """Every rater's score and rationale side by side, escaped; empty for None."""
+    if disagreement is None:
+        return ""
+    boxes = "".join(
+        f'<div class="memalign-rater" style="{_BOX}flex:1 1 220px;background:#f6f8fa">'
+        f"<b>{esc(grade.rater)}</b>: <b>{'n/a' if grade.score == 0 else esc(grade.score)}</b>"
+        f'<div style="white-space:pre-wrap">{esc(grade.rationale) or "<i>(no rationale)</i>"}'
+        "</div></div>"
+        for grade in disagreement.grades
+    )
+    return (
+        f'<div class="memalign-raters"><b>Raters disagree</b> '
+        f'<span style="color:#57606a">({esc(disagreement.pattern)}, {esc(disagreement.kind)})'
+        f'</span><div style="display:flex;flex-wrap:wrap;gap:0 8px">{boxes}</div></div>'
     )
 
 

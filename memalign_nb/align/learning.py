@@ -163,14 +163,16 @@ def admits(params: MemAlign, example: Example) -> bool:
 def reference_grade(grades: Sequence[Grade]) -> Grade:
     """One item's grades reduced to the reference grade memories store.
 
-    The score is :func:`~memalign_nb.feedback.reference_scores`' median (applicability
-    first); a median halfway between two scores (raters split 1 and 2) takes the lower,
-    stricter one, since a fault one expert flagged is worth learning. The rationales are
-    joined, each prefixed by its rater when there are several.
+    The score is :func:`~memalign_nb.feedback.reference_scores`': an adjudicator's, else
+    the raters' median (applicability first); a median halfway between two scores (raters
+    split 1 and 2) takes the lower, stricter one, since a fault one expert flagged is worth
+    learning. The rationales are joined, the adjudicator's first, each prefixed by its
+    rater when there are several.
     """
     from memalign_nb.feedback.agreement import reference_scores
+    from memalign_nb.feedback.model import is_adjudicator
 
-    ordered = sorted(grades, key=lambda g: g.rater)
+    ordered = sorted(grades, key=lambda g: (not is_adjudicator(g.rater), g.rater))
     [reference] = reference_scores(ordered).values()
     several = len(ordered) > 1
     reasons = [f"{g.rater}: {g.rationale.strip()}" if several else g.rationale.strip()

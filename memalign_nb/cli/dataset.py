@@ -6,6 +6,9 @@ score distribution per dimension and the human inter-rater agreement, counting t
 of ``feedback.jsonl`` and of the dataset's feedback store (``DATASET/feedback.sqlite``, or
 ``--store``), whose current grades win over the file's for the same rater and item, as in
 every command (:func:`~memalign_nb.datasets.load_dataset` decides);
+``memalign-nb dataset stats DATASET --disagreements`` adds, per dimension, the ways raters
+split (``1 vs n/a`` on 17 of 60 items) and the open items with each rater's score and
+rationale side by side (:mod:`memalign_nb.feedback.disagreements`);
 ``memalign-nb dataset export DATASET --out FILE`` writes the store's grades as JSONL (or
 CSV, by the file's suffix).
 """
@@ -15,6 +18,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
+import textwrap
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,10 +29,12 @@ from memalign_nb.cli.options import (
     add_limit_arguments,
     notebook_limits,
     open_dataset,
+    positive_int,
     text_table,
 )
 
 if TYPE_CHECKING:
+    from memalign_nb.feedback import Disagreement, Grade
     from memalign_nb.rubrics import Rubric
 
 logger = logging.getLogger(__name__)
@@ -46,6 +53,9 @@ _STATS_HEADERS = (
     "n/a agree",
     "alpha",
 )
+_PATTERN_HEADERS = ("dimension", "raters split", "kind", "items of 2+ raters", "open")
+_RATIONALE_LINES = 4  # per rater and item, unless --full
+_COLUMN_GAP = " | "
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -90,6 +100,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         sub.set_defaults(func=func)
     add_limit_arguments(validate)
     add_dataset_arguments(stats)
+    stats.add_argument(
+        "--disagreements",
+        action="store_true",
+        help="also list, per dimension, how raters split and the open items they disagree "
+        "on, with each rater's score and rationale side by side",
+    )
+    stats.add_argument(
+        "--limit",
+        type=positive_int,
+        metavar="N",
+        help="with --disagreements: at most N items per dimension (default all)",
+    )
+    stats.add_argument(
+        "--full",
+        action="store_true",
+        help=f"with --disagreements: whole rationales (default: {_RATIONALE_LINES} lines each)",
+    )
     export.add_argument(
         "--store", metavar="FILE", help="the feedback store (default DATASET/feedback.sqlite)"
     )
@@ -119,16 +146,22 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _stats(args: argparse.Namespace) -> int:
     from memalign_nb.datasets.loader import FEEDBACK_FILE
-    from memalign_nb.feedback import noise_floor
+    from memalign_nb.errors import ParameterError
+    from memalign_nb.feedback import is_adjudicator, noise_floor
 
+    for option, value in (("--limit", args.limit), ("--full", args.full)):
+        if value and not args.disagreements:
+            raise ParameterError(option, value, "lists disagreements; add --disagreements")
     rubrics = _rubrics(args)
     dataset = open_dataset(args, rubrics)
     grades = list(dataset.feedback)
     task_types = Counter(case.task_type or "unknown" for case in dataset.cases)
-    raters = sorted({g.rater for g in grades})
+    raters = sorted({g.rater for g in grades if not is_adjudicator(g.rater)})
+    adjudicators = sorted({g.rater for g in grades if is_adjudicator(g.rater)})
     print(f"dataset  {dataset.path}")
     print(f"cases    {len(dataset.cases)} ({_counts(task_types)})")
-    print(f"raters   {len(raters)}{': ' + ', '.join(raters) if raters else ''}")
+    also = f" (and {', '.join(adjudicators)})" if adjudicators else ""
+    print(f"raters   {len(raters)}{': ' + ', '.join(raters) if raters else ''}{also}")
     sources = ", ".join(
         f"{name if name == FEEDBACK_FILE else 'store'} {count}" for name, count in dataset.sources
     )
@@ -155,7 +188,62 @@ def _stats(args: argparse.Namespace) -> int:
     print(text_table(_STATS_HEADERS, rows))
     if not any(floor.n_items for floor in floors.values()):
         print("\nagreement needs items graded by two or more raters; there are none yet")
+    if args.disagreements:
+        _print_disagreements(grades, list(rubrics), args.limit, args.full)
     return 0
+
+
+def _print_disagreements(
+    grades: list[Grade], dimensions: list[str], limit: int | None, full: bool
+) -> None:
+    """The patterns per dimension, then the open items with rationales side by side."""
+    from memalign_nb.feedback import disagreement_patterns, disagreements
+
+    found = disagreements(grades, dimensions)
+    patterns = disagreement_patterns(grades, dimensions)
+    open_counts = Counter((d.dimension, d.scores) for d in found)
+    rows = [
+        (p.dimension, p.label, p.kind, f"{p.count} of {p.n_items}",
+         open_counts[(p.dimension, p.scores)])
+        for found_patterns in patterns.values() for p in found_patterns
+    ]
+    print("\nwhere raters disagree")
+    if not rows:
+        print("no item graded by two or more raters has different scores")
+        return
+    print(text_table(_PATTERN_HEADERS, rows))
+    width = max(60, shutil.get_terminal_size((100, 24)).columns)
+    for dimension in patterns:
+        items = [d for d in found if d.dimension == dimension]
+        if not items:
+            continue
+        print(f"\n== {dimension}: {len(items)} open ==")
+        for item in items[:limit]:
+            print(f"{item.case_id}  ({item.pattern})")
+            print(_side_by_side(item, width, full))
+        if limit is not None and len(items) > limit:
+            print(f"... and {len(items) - limit} more (raise --limit)")
+
+
+def _side_by_side(item: Disagreement, width: int, full: bool) -> str:
+    """Each rater's score and wrapped rationale in a column of its own."""
+    indent = "  "
+    column = max(20, (width - len(indent) - len(_COLUMN_GAP) * (len(item.grades) - 1))
+                 // len(item.grades))
+    blocks = [_rater_block(grade, column, full) for grade in item.grades]
+    height = max(len(block) for block in blocks)
+    lines = []
+    for i in range(height):
+        cells = [(block[i] if i < len(block) else "").ljust(column) for block in blocks]
+        lines.append((indent + _COLUMN_GAP.join(cells)).rstrip())
+    return "\n".join(lines)
+
+
+def _rater_block(grade: Grade, width: int, full: bool) -> list[str]:
+    score = "n/a" if grade.score == 0 else str(grade.score)
+    text = textwrap.wrap(grade.rationale.strip() or "(no rationale)", width,
+                         max_lines=None if full else _RATIONALE_LINES, placeholder=" \u2026")
+    return [f"{grade.rater}: {score}"[:width], *text]
 
 
 def _export(args: argparse.Namespace) -> int:

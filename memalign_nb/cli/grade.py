@@ -6,7 +6,9 @@ notebook ``pages/grade.ipynb`` of :mod:`memalign_nb_widgets`, prints the URL and
 a browser (not with ``--no-browser``). The page builds a
 :class:`memalign_nb_widgets.GradingPanel` from the :class:`~memalign_nb.grading_page.PageSettings`
 this command passes in environment variables; every grade goes to the feedback store at
-once. Ctrl-C (or SIGTERM) stops Voila and its kernels.
+once. ``--adjudicate`` serves the page's adjudicate mode instead: the items raters disagree
+on, every rater's rationale side by side, each decision saved as ``adjudicator:NAME``.
+Ctrl-C (or SIGTERM) stops Voila and its kernels.
 
 The page notebook ships as package data of ``memalign_nb_widgets`` (the repository's
 ``widgets/`` folder), the front-end layer. :mod:`memalign_nb` never imports it, so the
@@ -42,7 +44,7 @@ from typing import IO
 
 from memalign_nb.datasets.loader import STORE_FILE
 from memalign_nb.errors import GradePageError, MissingDependencyError
-from memalign_nb.grading_page import PAGE, WIDGETS_PACKAGE, PageSettings
+from memalign_nb.grading_page import MODES, PAGE, WIDGETS_PACKAGE, PageSettings
 
 logger = logging.getLogger(__name__)
 
@@ -153,6 +155,7 @@ def start_grade_server(
     store: str | PathLike[str] | None = None,
     port: int | None = None,
     judge: str | None = None,
+    mode: str = "grade",
     timeout: float = 60.0,
 ) -> GradeServer:
     """Start Voila on the grading page and wait until it accepts connections.
@@ -171,13 +174,16 @@ def start_grade_server(
     judge : str, optional
         A judge reference (a name, a model string, a saved judge folder, an MLflow model
         URI); the page scores items with it on demand.
+    mode : {"grade", "adjudicate"}
+        The page's mode (:data:`~memalign_nb.grading_page.MODES`): grade every item, or
+        adjudicate the items raters disagree on.
     timeout : float
         Seconds to wait for Voila to listen.
 
     Raises
     ------
     GradePageError
-        Blank rater, or Voila exited or did not listen within ``timeout``.
+        Blank rater, unknown mode, or Voila exited or did not listen within ``timeout``.
     DatasetError, ModelConfigError, MissingDependencyError
         From loading the dataset or building the judge, or Voila / the page not
         installed.
@@ -186,6 +192,8 @@ def start_grade_server(
 
     if not rater.strip():
         raise GradePageError("the rater name must not be blank")
+    if mode not in MODES:
+        raise GradePageError(f"unknown mode {mode!r}; use one of {', '.join(MODES)}")
     folder = Path(dataset).resolve()
     load_dataset(folder)
     if judge:
@@ -204,7 +212,7 @@ def start_grade_server(
     token = secrets.token_urlsafe(24)
     settings = PageSettings(
         str(folder), rater.strip(), str(Path(store).resolve() if store else folder / STORE_FILE),
-        judge)
+        judge, mode)
     env = {**os.environ, **settings.to_environment(), ENV_TOKEN: token}
     # Voila keeps writing to its own copy of the descriptor after this file object closes.
     with tempfile.NamedTemporaryFile(
@@ -225,7 +233,7 @@ def start_grade_server(
             server.stop()
             Path(log.name).unlink(missing_ok=True)  # its tail is in the error
             raise
-    logger.info("voila serving %s for %s (log %s)", page, rater, log.name)
+    logger.info("voila serving %s for %s to %s (log %s)", page, rater, mode, log.name)
     return server
 
 
@@ -272,6 +280,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="judge to compare with: 'heuristic', a model string, a saved judge folder or an "
         "MLflow model URI",
     )
+    parser.add_argument(
+        "--adjudicate",
+        action="store_true",
+        help="decide the items raters disagree on, with their rationales side by side; saved "
+        "as adjudicator:NAME, which the reference score then uses",
+    )
     parser.add_argument("--no-browser", action="store_true", help="only print the URL")
     parser.set_defaults(func=run)
 
@@ -281,10 +295,13 @@ def run(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGTERM, _interrupt)
     server = None
     try:
+        mode = "adjudicate" if args.adjudicate else "grade"
         server = start_grade_server(
-            args.dataset, args.rater, store=args.store, port=args.port, judge=args.judge
+            args.dataset, args.rater, store=args.store, port=args.port, judge=args.judge,
+            mode=mode,
         )
-        print(f"Grading page for {args.rater}: {server.url}", flush=True)
+        page = "Adjudication page" if args.adjudicate else "Grading page"
+        print(f"{page} for {args.rater}: {server.url}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         if not args.no_browser:
             webbrowser.open(server.url)

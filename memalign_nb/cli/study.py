@@ -3,15 +3,18 @@
 ::
 
     memalign-nb study DATASET [--model M] [--folds 4] [--bootstrap 10000]
-                      [--variants baseline semantic episodic full] [--out DIR] ...
-    memalign-nb demo [--out DIR]
+                      [--variants baseline semantic episodic full] [--out DIR]
+                      [--learning-curve [FRACTIONS]] [--curve-seeds 5] ...
+    memalign-nb demo [--out DIR] [--learning-curve [FRACTIONS]]
 
 ``study`` cross-validates the judge against its MemAlign-aligned variants on DATASET's
 human grades (``feedback.jsonl`` plus the dataset's feedback store), writes the report,
 plots, ``results.json``, judgments and guidelines to DIR, logs the study to MLflow and
 prints the per-dimension result, the calls, tokens and wall time it took and where
 everything is. LLM judgments are cached on disk, so an interrupted study resumes where it
-stopped. ``demo`` runs the same study on the bundled sample with the offline defaults
+stopped. With ``--learning-curve`` the study also fits the aligned judge on growing shares
+of each training fold (default 25%, 50%, 75%, 100%) and says whether more grades would
+still pay. ``demo`` runs the same study on the bundled sample with the offline defaults
 (heuristic judge, local hashing embeddings).
 
 Both track by one rule: to ``--tracking-uri`` when given, else to ``MLFLOW_TRACKING_URI``
@@ -55,6 +58,7 @@ DEMO_OUT = "demo-output"
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``study`` and ``demo`` commands."""
     from memalign_nb.study import VARIANTS
+    from memalign_nb.study.curve import DEFAULT_CURVE_SEEDS, DEFAULT_FRACTIONS
     from memalign_nb.study.study import DEFAULT_MAX_FAILED
     from memalign_nb.tracking import DEFAULT_EXPERIMENT
 
@@ -126,6 +130,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             help=f"MLflow experiment (default {DEFAULT_EXPERIMENT})",
         )
         parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+        parser.add_argument(
+            "--learning-curve",
+            nargs="?",
+            type=_fractions,
+            const=DEFAULT_FRACTIONS,
+            metavar="FRACTIONS",
+            help="also fit the aligned judge on growing shares of each training fold and "
+            "report the learning curve; FRACTIONS as 0.25,0.5,0.75,1 (the default)",
+        )
+        parser.add_argument(
+            "--curve-seeds",
+            type=positive_int,
+            default=DEFAULT_CURVE_SEEDS,
+            metavar="N",
+            help=f"random training samples per fold and share (default {DEFAULT_CURVE_SEEDS})",
+        )
     add_progress_argument(demo)
     study.set_defaults(func=run_study)
     demo.set_defaults(func=run_demo)
@@ -136,6 +156,20 @@ def _at_least_two(text: str) -> int:
     if value < 2:
         raise argparse.ArgumentTypeError(f"must be at least 2, got {value}")
     return value
+
+
+def _fractions(text: str) -> tuple[float, ...]:
+    """``--learning-curve`` values: at least two increasing shares in (0, 1], a,b,c."""
+    from memalign_nb.errors import MemAlignError
+    from memalign_nb.study.curve import check_fractions
+
+    try:
+        return check_fractions(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of shares like 0.25,0.5,1: {text!r}") \
+            from None
+    except MemAlignError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def run_study(args: argparse.Namespace) -> int:
@@ -154,6 +188,8 @@ def run_study(args: argparse.Namespace) -> int:
         seed=args.seed,
         **memory_options(args),
         max_failed=args.max_failed,
+        learning_curve=args.learning_curve,
+        curve_seeds=args.curve_seeds,
     )
     return _run(study, dataset, args)
 
@@ -174,6 +210,8 @@ def run_demo(args: argparse.Namespace) -> int:
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         progress=not args.no_progress,
+        learning_curve=args.learning_curve,
+        curve_seeds=args.curve_seeds,
     )
     return _run(study, dataset, args)
 
@@ -191,7 +229,7 @@ def tracking_uri(args: argparse.Namespace) -> str | None:
 def _run(study: Any, dataset: Any, args: argparse.Namespace) -> int:
     """Fit, save, track and print; shared by ``study`` and ``demo``."""
     from memalign_nb.study import save_study
-    from memalign_nb.study.report import cost_lines, headline_summary, headline_table
+    from memalign_nb.study.report import cost_lines, curve_table, headline_summary, headline_table
 
     result = study.fit(dataset).result_
     paths = save_study(result, args.out)
@@ -202,10 +240,16 @@ def _run(study: Any, dataset: Any, args: argparse.Namespace) -> int:
     if data["headline_variant"] and "baseline" in data["variants"]:
         print(textwrap.fill(headline_summary(data), width=100))
         print()
+    if data["learning_curve"]:
+        print(text_table(*curve_table(data)))
+        print(textwrap.fill(data["learning_curve"]["verdict"], width=100))
+        print()
     for label, line in zip(("cost", ""), cost_lines(data), strict=True):
         print(f"{label:<10} {line}")
     print(f"report     {paths.report_html}  (and {paths.report_md.name})")
     print(f"plots      {paths.folder / 'plots'}/ ({len(paths.plots)} PNG)")
+    if "learning_curve" in paths.plots:
+        print(f"curve      {paths.plots['learning_curve']}")
     print(f"results    {paths.results_json}  (documented in docs/results-json.md)")
     tracked = args.no_mlflow or _track(result, paths, args, tracking_uri(args))
     failures = data["usage"].get("failures", 0)

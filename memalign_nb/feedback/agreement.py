@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from memalign_nb.dimensions import DIMENSIONS, NOT_APPLICABLE
-from memalign_nb.feedback.model import Grade
+from memalign_nb.feedback.model import Grade, is_adjudicator
 
 logger = logging.getLogger(__name__)
 
@@ -71,13 +71,17 @@ class NoiseFloor:
 
 
 def reference_scores(grades: Iterable[Grade]) -> dict[tuple[str, str], float]:
-    """The reference score of each graded item: the median of its raters' scores.
+    """The reference score of each graded item: its adjudication, else its raters' median.
 
-    Applicability is decided first: the item is not applicable (reference 0.0) when more
-    raters gave 0 than gave 1-3; otherwise the reference is the median of the 1-3 scores,
-    so one rater's 0 never drags a median into a fake quality score (0 and 2 give 2.0,
-    not 1.0). When all raters agree on applicability this is the plain median. The median
-    of an even number of scores is the mean of the middle two (1 and 2 give 1.5).
+    An adjudicated item (graded by a rater named ``adjudicator:...``, see
+    :data:`~memalign_nb.feedback.model.ADJUDICATOR_PREFIX`) takes the latest adjudicator's
+    score as is: the latest by ``created_at``, on a tie the one that comes later.
+
+    Otherwise applicability is decided first: the item is not applicable (reference 0.0)
+    when more raters gave 0 than gave 1-3; else the reference is the median of the 1-3
+    scores, so one rater's 0 never drags a median into a fake quality score (0 and 2 give
+    2.0, not 1.0). When all raters agree on applicability this is the plain median. The
+    median of an even number of scores is the mean of the middle two (1 and 2 give 1.5).
 
     Parameters
     ----------
@@ -89,14 +93,41 @@ def reference_scores(grades: Iterable[Grade]) -> dict[tuple[str, str], float]:
     dict of (case_id, dimension) to float
     """
     reference = {}
-    for item, by_rater in _scores_by_item(grades).items():
-        scores = list(by_rater.values())
+    for item, by_rater in grades_by_item(grades).items():
+        decided = adjudication(by_rater.values())
+        if decided is not None:
+            reference[item] = float(decided.score)
+            continue
+        scores = [g.score for g in by_rater.values()]
         applicable = [s for s in scores if s != NOT_APPLICABLE]
         if len(applicable) * 2 < len(scores):
             reference[item] = float(NOT_APPLICABLE)
         else:
             reference[item] = float(statistics.median(applicable))
     return reference
+
+
+def grades_by_item(grades: Iterable[Grade]) -> dict[tuple[str, str], dict[str, Grade]]:
+    """``{(case_id, dimension): {rater: grade}}``, the later grade of a rater winning.
+
+    Raters are in the order of their latest grade, so among equal timestamps the grade
+    that came later is last.
+    """
+    items: dict[tuple[str, str], dict[str, Grade]] = defaultdict(dict)
+    for grade in grades:
+        by_rater = items[grade.key]
+        by_rater.pop(grade.rater, None)
+        by_rater[grade.rater] = grade
+    return dict(items)
+
+
+def adjudication(grades: Iterable[Grade]) -> Grade | None:
+    """The deciding adjudication among one item's grades, or None when there is none.
+
+    The adjudicators' grade with the latest ``created_at``; on a tie, the later one.
+    """
+    adjudications = [g for g in grades if is_adjudicator(g.rater)]
+    return max(reversed(adjudications), key=lambda g: g.created_at, default=None)
 
 
 def noise_floor(
@@ -108,7 +139,8 @@ def noise_floor(
     ----------
     grades : iterable of Grade
         Current grades of any number of raters; if a rater appears twice for one item,
-        the later grade counts.
+        the later grade counts. Adjudications (``adjudicator:...`` raters) are left out:
+        they settle disagreements, they do not measure them.
     dimensions : iterable of str, optional
         The dimensions to report, in this order (one with no grades reports zero counts
         and None statistics). Defaults to every dimension graded, built-in ones in
@@ -129,10 +161,11 @@ def noise_floor(
 
 
 def _scores_by_item(grades: Iterable[Grade]) -> dict[tuple[str, str], dict[str, int]]:
-    """``{(case_id, dimension): {rater: score}}``, the last grade per rater winning."""
+    """``{(case_id, dimension): {rater: score}}`` of the raters (not adjudicators)."""
     items: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for grade in grades:
-        items[grade.key][grade.rater] = grade.score
+        if not is_adjudicator(grade.rater):
+            items[grade.key][grade.rater] = grade.score
     return dict(items)
 
 

@@ -8,12 +8,14 @@ matplotlib is imported only when a plot is drawn.
 """
 
 from memalign_nb.study.bootstrap import Interval, bootstrap_mae
+from memalign_nb.study.curve import LearningCurve
 from memalign_nb.study.folds import case_folds
 from memalign_nb.study.metrics import DimensionMetrics, agreement_metrics
 from memalign_nb.study.plots import (
     ablation_chart,
     confusion_matrices,
     improvement_forest,
+    learning_curve_chart,
     leniency_chart,
     mae_chart,
     save_plots,
@@ -27,6 +29,7 @@ __all__ = [
     "AlignmentStudy",
     "DimensionMetrics",
     "Interval",
+    "LearningCurve",
     "StudyPaths",
     "StudyResult",
     "ablation_chart",
@@ -36,6 +39,7 @@ __all__ = [
     "confusion_matrices",
     "headline_table",
     "improvement_forest",
+    "learning_curve_chart",
     "leniency_chart",
     "mae_chart",
     "save_plots",

@@ -201,10 +201,64 @@ def confusion_matrices(
     return fig
 
 
+def learning_curve_chart(result: Results) -> Figure:
+    """Aligned MAE on the held-out folds against the graded training notebooks.
+
+    The line is the ``full`` variant's pooled MAE at each share of the training folds,
+    the band its confidence interval; the dashed line is the unaligned baseline's MAE
+    (its interval shaded). The title states whether the curve has flattened.
+
+    Raises
+    ------
+    ValueError
+        When the study has no learning curve.
+    """
+    data = _results(result)
+    curve = data.get("learning_curve")
+    if not curve:
+        raise ValueError("the study has no learning curve: AlignmentStudy(learning_curve=...)")
+    from matplotlib.figure import Figure
+
+    points = curve["points"]
+    xs = [p["n_notebooks"] for p in points]
+    fig = Figure(figsize=(7.0, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    base = curve.get("baseline")
+    if base and base.get("estimate") is not None:
+        ax.axhline(base["estimate"], color=COLORS["baseline"], linestyle="--", linewidth=1.2,
+                   label=f"unaligned baseline {base['estimate']:.3f} (its CI dotted)")
+        for bound in (base.get("low"), base.get("high")):
+            if bound is not None:
+                ax.axhline(bound, color=COLORS["baseline"], linestyle=":", linewidth=0.8)
+    color = COLORS["full"]
+    lows = [p["mae"]["low"] for p in points]
+    if None not in lows:
+        ax.fill_between(xs, lows, [p["mae"]["high"] for p in points], color=color,
+                        alpha=0.18, linewidth=0, label=ci_label(data))
+    ax.plot(xs, [p["mae"]["estimate"] for p in points], marker="o", color=color,
+            label=f"aligned (full), {curve['n_seeds']} samples per fold and share")
+    for x, p in zip(xs, points, strict=True):
+        ax.annotate(f"{p['fraction']:.0%}\n{p['mae']['estimate']:.3f}", (x, p["mae"]["estimate"]),
+                    xytext=(0, 8), textcoords="offset points", ha="center", fontsize=8)
+    ax.set_xlabel("graded training notebooks per fold (share of the training fold)")
+    ax.set_ylabel("pooled MAE on held-out folds (lower is better)")
+    ax.grid(color="#eaeef2", linewidth=0.8)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    verdict = ("flattened (the last step gained little or nothing)" if curve["flattened"]
+               else "more grades would still pay (the last step's gain is significant)")
+    ax.set_title(f"Learning curve \u2014 {verdict}\nband: each point's {ci_label(data)}; "
+                 "gains between points are paired, so narrower (report)", fontsize=10)
+    _legend(fig, ax)
+    return fig
+
+
 def save_plots(result: Results, folder: str | PathLike[str]) -> dict[str, Path]:
     """Write every plot as a PNG into ``folder`` (created if missing).
 
-    Files: ``mae.png``, ``ablation.png``, ``improvement.png``, ``leniency.png`` and one
+    Files: ``mae.png``, ``ablation.png``, ``improvement.png``, ``leniency.png``,
+    ``learning_curve.png`` (when the study has a learning curve) and one
     ``confusion_<dimension>.png`` per dimension.
 
     Returns
@@ -221,6 +275,8 @@ def save_plots(result: Results, folder: str | PathLike[str]) -> dict[str, Path]:
     if any(v != "baseline" for v in data["variants"]) and "baseline" in data["variants"]:
         figures["improvement"] = lambda: improvement_forest(data)
     figures["leniency"] = lambda: leniency_chart(data)
+    if data.get("learning_curve"):
+        figures["learning_curve"] = lambda: learning_curve_chart(data)
     for dim in _dimensions(data):
         figures[f"confusion_{dim}"] = lambda dim=dim: confusion_matrices(data, dim)
     written = {}

@@ -158,6 +158,7 @@ def report_blocks(data: Mapping[str, Any], plots: Mapping[str, str]) -> list[tup
     if "baseline" in data["variants"] and len(data["variants"]) > 1:
         blocks += [("h2", f"Improvement over the baseline [{ci}]"), _improvement_table(data)]
     blocks += [("h2", "Agreement details"), _details_table(data)]
+    blocks += curve_blocks(data, plots)
     blocks += _guideline_blocks(data)
     blocks += [("h2", "Plots")]
     blocks += [("img", PLOT_TITLES[name], src) for name, src in plots.items()
@@ -277,15 +278,45 @@ def _improvement_table(data: Mapping[str, Any]) -> tuple[Any, ...]:
     variants = [v for v in data["variants"] if v != "baseline"]
     rows = []
     for dim, row in data["dimensions"].items():
-        cells = []
-        for v in variants:
-            imp = row[v].get("improvement") or {}
-            star = " *" if row[v].get("significant") else ""
-            cells.append(f"{_num(imp.get('estimate'), signed=True)} "
-                         f"[{_num(imp.get('low'), signed=True)}, "
-                         f"{_num(imp.get('high'), signed=True)}]{star}")
+        cells = [_interval(row[v].get("improvement"), signed=True)
+                 + (" *" if row[v].get("significant") else "") for v in variants]
         rows.append((dim, *cells))
     return ("table", ("dimension", *variants), rows)
+
+
+def curve_table(data: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    """``(headers, rows)``: per share of the training folds, its size, MAE and gain."""
+    ci = ci_label(data)
+    headers = ("share of training fold", "training notebooks", "training grades", "fits",
+               f"aligned MAE [{ci}]", f"gain over the previous share [{ci}]")
+    rows = [(f"{p['fraction']:.0%}", f"{p['n_notebooks']:.1f}", f"{p['n_grades']:.1f}",
+             p["n_fits"], _interval(p["mae"]), _interval(p["gain"], signed=True))
+            for p in data["learning_curve"]["points"]]
+    return headers, rows
+
+
+def curve_blocks(data: Mapping[str, Any], plots: Mapping[str, str]) -> list[tuple[Any, ...]]:
+    """The learning curve's section: its verdict, a table per share, the plot; or none."""
+    curve = data.get("learning_curve")
+    if not curve:
+        return []
+    base = curve.get("baseline")
+    text = curve["verdict"] + (
+        f" For reference, the unaligned baseline's MAE is {_interval(base)}." if base else "")
+    blocks: list[tuple[Any, ...]] = [
+        ("h2", "Learning curve: how many grades are enough"), ("p", text),
+        ("table", *curve_table(data)),
+        ("p", f"Each share of every training fold is drawn {curve['n_seeds']} times at random "
+              "(whole notebooks with all their grades, training-fold cases only); the aligned "
+              "judge (full) learns from each sample and scores the held-out fold. MAE pools "
+              "every held-out item over the samples; the gain is the previous share's MAE "
+              "minus this one's (paired bootstrap, > 0: fewer errors). The last step decides "
+              "whether the curve has flattened: it has when that gain's interval reaches 0 "
+              f"or the gain is below {curve['min_relative_gain']:.0%} of the MAE before it."),
+    ]
+    if "learning_curve" in plots:
+        blocks.append(("img", "Learning curve", plots["learning_curve"]))
+    return blocks
 
 
 def _details_table(data: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -325,7 +356,8 @@ def cost_lines(data: Mapping[str, Any]) -> list[str]:
         f"Wall time {t.get('total', 0):.1f} s: baseline scoring {t.get('baseline', 0):.1f} s, "
         f"alignment {t.get('align', 0):.1f} s ({t.get('align_per_fold_dimension', 0):.3f} s "
         f"per fold, variant and dimension), aligned scoring {t.get('score', 0):.1f} s, statistics "
-        f"{t.get('statistics', 0):.1f} s.",
+        f"{t.get('statistics', 0):.1f} s"
+        + (f", learning curve {t['learning_curve']:.1f} s." if "learning_curve" in t else "."),
         f"{u.get('judgments', 0)} judgments: {u.get('model_calls', 0)} model calls "
         f"({u.get('retries', 0)} of them retries), "
         f"{u.get('cache_hits', 0)} cache hits, {u.get('failures', 0)} failures, "
@@ -341,6 +373,14 @@ def _num(value: Any, *, signed: bool = False) -> str:
     if value is None or isinstance(value, bool):
         return _DASH
     return f"{value:+.3f}" if signed else f"{value:.3f}"
+
+
+def _interval(value: Mapping[str, Any] | None, *, signed: bool = False) -> str:
+    """``estimate [low, high]`` of an ``{estimate, low, high}`` dict; a dash when absent."""
+    if not value or value.get("estimate") is None:
+        return _DASH
+    return (f"{_num(value['estimate'], signed=signed)} [{_num(value.get('low'), signed=signed)}, "
+            f"{_num(value.get('high'), signed=signed)}]")
 
 
 def _ci(row: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ import numpy as np
 
 from memalign_nb.judges.base import Judgment
 from memalign_nb.study.bootstrap import Interval
+from memalign_nb.study.curve import MIN_RELATIVE_GAIN, LearningCurve, curve_verdict
 from memalign_nb.study.metrics import DimensionMetrics
 
 SCHEMA_VERSION = 1
@@ -78,6 +79,9 @@ class StudyResult:
         Versions of Python and of the packages the figures depend on.
     created_at : str
         When the study finished, ISO 8601 UTC.
+    learning_curve : LearningCurve or None
+        Aligned MAE as the training feedback grows; None unless the study was asked for it
+        (``AlignmentStudy(learning_curve=...)``).
     """
 
     params: dict[str, Any]
@@ -96,6 +100,7 @@ class StudyResult:
     environment: dict[str, str] = field(default_factory=dict)
     created_at: str = ""
     comparison: dict[str, Any] = field(default_factory=dict)
+    learning_curve: LearningCurve | None = None
 
     @property
     def aligned_variants(self) -> tuple[str, ...]:
@@ -211,7 +216,28 @@ class StudyResult:
                 "left_out": self.left_out,
                 "significance_tested": not self.too_many_failures,
             },
+            "learning_curve": self._curve_dict(),
         }
+
+    def _curve_dict(self) -> dict[str, Any] | None:
+        curve = self.learning_curve
+        if curve is None:
+            return None
+        data: dict[str, Any] = {
+            "variant": "full",
+            "n_seeds": curve.n_seeds,
+            "points": [
+                {"fraction": p.fraction, "n_notebooks": p.n_notebooks, "n_grades": p.n_grades,
+                 "n_fits": p.n_fits, "mae": interval_dict(p.mae),
+                 "gain": interval_dict(p.gain) if p.gain is not None else None}
+                for p in curve.points
+            ],
+            "baseline": interval_dict(curve.baseline) if curve.baseline is not None else None,
+            "flattened": curve.flattened,
+            "min_relative_gain": MIN_RELATIVE_GAIN,
+        }
+        data["verdict"] = curve_verdict(data, ci_label({"params": self.params}))
+        return data
 
     def _dimension_row(self, dim: str) -> dict[str, Any]:
         row: dict[str, Any] = {}

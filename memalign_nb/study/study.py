@@ -34,6 +34,12 @@ from memalign_nb.errors import MemAlignError, UnknownNameError
 from memalign_nb.judges.base import Judge, Judgment
 from memalign_nb.judges.batch import DEFAULT_CONCURRENCY
 from memalign_nb.study.bootstrap import Interval, absolute_errors, bootstrap_mae
+from memalign_nb.study.curve import (
+    DEFAULT_CURVE_SEEDS,
+    LearningCurve,
+    check_fractions,
+    learning_curve,
+)
 from memalign_nb.study.folds import case_folds
 from memalign_nb.study.metrics import agreement_metrics, paired_scores
 from memalign_nb.study.result import POOLED, StudyResult
@@ -93,6 +99,14 @@ class AlignmentStudy(BaseEstimator):
     max_failed : float
         Largest share (0-1) of graded items whose judgment may fail in some variant
         while differences are still tested for significance (:data:`DEFAULT_MAX_FAILED`).
+    learning_curve : sequence of float, optional
+        Shares of each training fold, in (0, 1], at least two, such as
+        :data:`memalign_nb.study.curve.DEFAULT_FRACTIONS`: the ``full`` variant is also
+        fitted on random samples of that size of each training fold's notebooks and
+        scores the held-out fold (:mod:`memalign_nb.study.curve`). None (the default):
+        no learning curve.
+    curve_seeds : int
+        Random training samples per fold and share.
 
     Attributes
     ----------
@@ -117,6 +131,8 @@ class AlignmentStudy(BaseEstimator):
         concurrency: int = DEFAULT_CONCURRENCY,
         progress: bool = True,
         max_failed: float = DEFAULT_MAX_FAILED,
+        learning_curve: Sequence[float] | None = None,
+        curve_seeds: int = DEFAULT_CURVE_SEEDS,
     ) -> None:
         self.judge = judge
         self.n_folds = n_folds
@@ -132,6 +148,8 @@ class AlignmentStudy(BaseEstimator):
         self.concurrency = concurrency
         self.progress = progress
         self.max_failed = max_failed
+        self.learning_curve = learning_curve
+        self.curve_seeds = curve_seeds
 
     def _tracked_params(self) -> dict[str, Any]:
         """The parameters, JSON-serialisable (objects as their ids or types) for the result."""
@@ -143,6 +161,8 @@ class AlignmentStudy(BaseEstimator):
                 params[name] = type(params[name]).__name__
         params["variants"] = list(self.variants)
         params["dimensions"] = list(self.dimensions) if self.dimensions else None
+        params["learning_curve"] = (
+            [float(f) for f in self.learning_curve] if self.learning_curve else None)
         return params
 
     def fit(self, dataset: Dataset) -> AlignmentStudy:
@@ -199,6 +219,13 @@ class AlignmentStudy(BaseEstimator):
         metrics = {v: _metrics(judgments[v], reference, compared) for v in self.variants}
         mae, improvement = self._bootstrap(judgments, compared, case_ids, dimensions)
         timings["statistics"] = time.perf_counter() - t0
+        curve, curve_judgments = None, []
+        if self.learning_curve:
+            t0 = time.perf_counter()
+            curve, curve_judgments = self._learning_curve(
+                judge, studied, folds, dimensions, judgments, compared,
+                mae.get("baseline", {}).get(POOLED))
+            timings["learning_curve"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - started
         self.result_ = StudyResult(
             params={**self._tracked_params(), "judge": judge.judge_id, "n_cases": len(cases)},
@@ -212,7 +239,7 @@ class AlignmentStudy(BaseEstimator):
             noise_floor=dict(noise_floor(dataset.feedback, dimensions)),
             guidelines=tuple(guidelines),
             timings={k: round(v, 4) for k, v in timings.items()},
-            usage=_usage([j for js in judgments.values() for j in js]),
+            usage=_usage([j for js in judgments.values() for j in js] + curve_judgments),
             comparison={"items": len(reference), "compared": len(compared),
                         "max_failed": float(self.max_failed)},
             dataset={
@@ -223,6 +250,7 @@ class AlignmentStudy(BaseEstimator):
             },
             environment=_environment(),
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            learning_curve=curve,
         )
         logger.info("study of %s on %d cases done in %.1f s", judge.judge_id, len(cases),
                     timings["total"])
@@ -241,6 +269,10 @@ class AlignmentStudy(BaseEstimator):
             )
         if not 0 <= self.max_failed <= 1:
             raise MemAlignError(f"max_failed is a share from 0 to 1, got {self.max_failed!r}")
+        if self.learning_curve is not None:
+            check_fractions(self.learning_curve)
+            if self.curve_seeds < 1:
+                raise MemAlignError(f"curve_seeds must be at least 1, got {self.curve_seeds!r}")
 
     def _cross_validate(
         self,
@@ -261,8 +293,6 @@ class AlignmentStudy(BaseEstimator):
             return guidelines
         from tqdm.auto import tqdm
 
-        from memalign_nb.align import MemAlign
-
         with tqdm(total=len(folds) * len(aligned_variants), desc="study (folds x variants)",
                   disable=not self.progress, unit="fit") as steps:
             for fold, (train_ids, test_ids) in enumerate(folds):
@@ -273,16 +303,7 @@ class AlignmentStudy(BaseEstimator):
                     semantic, episodic = VARIANTS[variant]  # type: ignore[misc]
                     steps.set_postfix(fold=fold + 1, variant=variant, refresh=False)
                     t0 = time.perf_counter()
-                    aligned = MemAlign(
-                        semantic=semantic,
-                        episodic=episodic,
-                        k=self.k,
-                        embeddings=self.embeddings,
-                        reflection_model=self.reflection_model,
-                        episodic_policy=self.episodic_policy,
-                        dimensions=dimensions,
-                        concurrency=self.concurrency,
-                    ).fit(judge, train)
+                    aligned = self._memalign(semantic, episodic, dimensions).fit(judge, train)
                     t1 = time.perf_counter()
                     judgments[variant] += aligned.score_many(
                         held_out, dimensions, concurrency=self.concurrency, progress=False
@@ -296,6 +317,44 @@ class AlignmentStudy(BaseEstimator):
                         ]
                     steps.update()
         return guidelines
+
+    def _memalign(self, semantic: bool, episodic: bool, dimensions: tuple[str, ...]) -> Any:
+        """An unfitted MemAlign with this study's memory settings."""
+        from memalign_nb.align import MemAlign
+
+        return MemAlign(
+            semantic=semantic, episodic=episodic, k=self.k, embeddings=self.embeddings,
+            reflection_model=self.reflection_model, episodic_policy=self.episodic_policy,
+            dimensions=dimensions, concurrency=self.concurrency,
+        )
+
+    def _learning_curve(
+        self,
+        judge: Judge,
+        dataset: Dataset,
+        folds: Sequence[tuple[tuple[str, ...], tuple[str, ...]]],
+        dimensions: tuple[str, ...],
+        judgments: dict[str, list[Judgment]],
+        compared: dict[tuple[str, str], float],
+        baseline: Interval | None,
+    ) -> tuple[LearningCurve, list[Judgment]]:
+        """The ``full`` variant fitted on growing samples of each training fold."""
+
+        def fit_score(train: Dataset, held_out: Sequence[Case]) -> list[Judgment]:
+            aligned = self._memalign(True, True, dimensions).fit(judge, train)
+            return aligned.score_many(held_out, dimensions, concurrency=self.concurrency,
+                                      progress=False)
+
+        known = None
+        if "full" in self.variants:  # the whole training fold: the study's own fits
+            known = {fold: [j for j in judgments["full"] if j.case_id in set(test)]
+                     for fold, (_, test) in enumerate(folds)}
+        return learning_curve(
+            fit_score, dataset, folds, compared, fractions=check_fractions(self.learning_curve),
+            n_seeds=self.curve_seeds, seed=self.seed, n_bootstrap=self.n_bootstrap,
+            confidence=self.confidence, known=known, baseline=baseline,
+            progress=self.progress,
+        )
 
     def _bootstrap(
         self,

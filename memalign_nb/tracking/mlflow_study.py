@@ -145,6 +145,7 @@ def log_study(
         params = {**data["params"], "dataset": data["dataset"],
                   "versions": data["environment"], **(extra_params or {})}
         _log_batch(client, run_id, scrub_params(params), _parent_metrics(data))
+        _log_curve(client, run_id, data.get("learning_curve"))
         for variant in result.variants:
             child = client.create_run(
                 experiment_id, run_name=variant,
@@ -257,6 +258,26 @@ def _log_batch(client: Any, run_id: str, params: Mapping[str, str],
     for start in range(0, max(len(params_list), len(metric_list)), 100):  # MLflow's batch cap
         client.log_batch(run_id, metrics=metric_list[start:start + 100],
                          params=params_list[start:start + 100])
+
+
+def _log_curve(client: Any, run_id: str, curve: Mapping[str, Any] | None) -> None:
+    """The learning curve as stepped metrics, step = percent of the training fold, so
+    the MLflow UI draws it; ``learning_curve/flattened`` is 1 when it has flattened."""
+    if not curve:
+        return
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    metrics = [Metric("learning_curve/flattened", float(curve["flattened"]), now, 0)]
+    for point in curve["points"]:
+        step = round(point["fraction"] * 100)
+        values = {"mae": point["mae"]["estimate"], "ci_low": point["mae"]["low"],
+                  "ci_high": point["mae"]["high"], "n_notebooks": point["n_notebooks"]}
+        metrics += [Metric(f"learning_curve/{name}", float(value), now, step)
+                    for name, value in values.items() if value is not None]
+    client.log_batch(run_id, metrics=metrics)
 
 
 def _log_artifacts(client: Any, run_id: str, data: Mapping[str, Any],
