@@ -103,3 +103,11 @@ def test_bad_arguments_fail_clearly(dataset):
         suggest("heuristic", dataset)
     with pytest.raises(MemAlignError, match="expected a Dataset"):
         suggest(HeuristicJudge(), str(dataset.path))
+
+
+def test_equally_useful_items_are_spread_over_the_dimensions(dataset):
+    """With nothing graded every item is equally novel: each dimension gets its turn."""
+    ungraded = dataclasses.replace(dataset, feedback=())
+    found = suggest(HeuristicJudge(), ungraded, n=4, dimensions=DIMS)
+    assert {s.utility for s in found} == {1.0}
+    assert [s.dimension for s in found] == [*DIMS, *DIMS]

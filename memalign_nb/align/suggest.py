@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -335,10 +336,14 @@ def _spread(neighbours: Sequence[Neighbour], notes: dict[str, str]) -> float:
 def _pick(candidates: list[_Candidate], n: int | None) -> list[Suggestion]:
     """Greedy: the most useful item, then the rest with it counted as graded."""
     picked: list[Suggestion] = []
+    per_dimension: Counter[str] = Counter()
     left = dict(enumerate(candidates))
     while left and (n is None or len(picked) < n):
-        position = max(left, key=lambda i: (left[i].utility, -i))  # ties: dataset order
+        # Ties: the dimension picked least so far, then dataset order.
+        position = max(left, key=lambda i: (
+            left[i].utility, -per_dimension[left[i].dimension], -i))
         best = left.pop(position)
+        per_dimension[best.dimension] += 1
         picked.append(_suggestion(best))
         for other in left.values():
             if other.dimension == best.dimension:
