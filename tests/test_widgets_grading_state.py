@@ -71,6 +71,16 @@ def test_disagreement_is_the_gap_between_judge_and_other_raters_median():
     assert disagreement(Item("c2", "model_training"), "ana", grades, 3) is None
 
 
+def test_disagreement_measures_the_judge_against_an_adjudication_when_there_is_one():
+    grades = latest_grades([
+        grade("c1", "model_training", 1, rater="bo"),
+        grade("c1", "model_training", 2, rater="cy"),
+        grade("c1", "model_training", 3, rater="adjudicator:dee"),
+    ])
+    assert disagreement(Item("c1", "model_training"), "ana", grades, 3) == 0
+    assert disagreement(Item("c1", "model_training"), "ana", grades, 1) == 2
+
+
 def test_disagreement_order_puts_largest_gaps_first_and_undefined_last():
     grades = latest_grades([
         grade("c1", "data_imputation", 3, rater="bo"),

@@ -19,13 +19,13 @@ each item at most once. Everything here is testable without a browser or a kerne
 from __future__ import annotations
 
 import logging
-import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from memalign_nb.datasets.model import Case
 from memalign_nb.dimensions import check_score
 from memalign_nb.errors import MemAlignError, ProblemError, UnknownNameError
+from memalign_nb.feedback.agreement import reference_scores
 from memalign_nb.feedback.disagreements import Disagreement, disagreements
 from memalign_nb.feedback.model import Grade
 from memalign_nb.judges.base import Judge, Judgment
@@ -89,16 +89,16 @@ def latest_grades(grades: Iterable[Grade]) -> dict[tuple[str, str, str], Grade]:
 def disagreement(
     item: Item, rater: str, grades: Mapping[tuple[str, str, str], Grade], judge_score: int | None
 ) -> float | None:
-    """``|judge score - median of the other raters' scores|`` for ``item``.
+    """``|judge score - the other raters' reference score|`` for ``item``.
 
-    None when the judge has no score or no other rater graded the item.
+    The reference is :func:`~memalign_nb.feedback.reference_scores` over the other raters'
+    grades: an adjudication when there is one, else their median. None when the judge has
+    no score or no other rater graded the item.
     """
-    others = [
-        g.score for (c, d, r), g in grades.items() if (c, d) == item.key and r != rater
-    ]
+    others = [g for (c, d, r), g in grades.items() if (c, d) == item.key and r != rater]
     if judge_score is None or not others:
         return None
-    return abs(judge_score - statistics.median(others))
+    return abs(judge_score - reference_scores(others)[item.key])
 
 
 def order_items(
