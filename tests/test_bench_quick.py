@@ -60,7 +60,8 @@ REQUIRED = (
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def report(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> dict:
+    """The quick run's figures; the benches measure the real corpus, so it must be there."""
     out = tmp_path_factory.mktemp("bench") / "figures.json"
     done = subprocess.run(
         [sys.executable, str(REPO / "bench" / "run_all.py"), "--quick", "--out", str(out)],
