@@ -18,6 +18,7 @@ tiny gain can be significant and still not worth more grading.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -194,13 +195,15 @@ def learning_curve(
     with tqdm(total=len(todo - by_sample.keys()), desc="learning curve (fits)",
               disable=not progress, unit="fit") as steps:
         for fold, plan in enumerate(plans):
-            held_out = [c for c in dataset.cases if c.case_id in set(folds[fold][1])]
+            test_ids = set(folds[fold][1])
+            held_out = [c for c in dataset.cases if c.case_id in test_ids]
             for sample in dict.fromkeys(plan.values()):
                 if (fold, sample) not in by_sample:
                     by_sample[(fold, sample)] = fit_score(dataset.subset(sample), held_out)
                     made += by_sample[(fold, sample)]
                     steps.update()
     case_ids = [c.case_id for c in dataset.cases]
+    grades_of = Counter(g.case_id for g in dataset.feedback)
     columns: dict[str, np.ndarray] = {}
     sizes: dict[float, tuple[float, float, int]] = {}
     for fraction in fractions:
@@ -211,7 +214,7 @@ def learning_curve(
                      for j in by_sample[(fold, sample)]], reference, case_ids)
             for i in range(n_seeds)
         ])
-        grades = [sum(1 for g in dataset.feedback if g.case_id in set(s)) for _, s in samples]
+        grades = [sum(grades_of[c] for c in s) for _, s in samples]
         sizes[fraction] = (float(np.mean([len(s) for _, s in samples])), float(np.mean(grades)),
                            len(set(samples)))
     names = [str(f) for f in fractions]

@@ -298,7 +298,8 @@ class AlignmentStudy(BaseEstimator):
             for fold, (train_ids, test_ids) in enumerate(folds):
                 # Only the training cases and their grades: nothing held out reaches memory.
                 train = dataset.subset(train_ids)
-                held_out = [c for c in dataset.cases if c.case_id in set(test_ids)]
+                test_set = set(test_ids)
+                held_out = [c for c in dataset.cases if c.case_id in test_set]
                 for variant in aligned_variants:
                     semantic, episodic = VARIANTS[variant]  # type: ignore[misc]
                     steps.set_postfix(fold=fold + 1, variant=variant, refresh=False)
@@ -347,8 +348,8 @@ class AlignmentStudy(BaseEstimator):
 
         known = None
         if "full" in self.variants:  # the whole training fold: the study's own fits
-            known = {fold: [j for j in judgments["full"] if j.case_id in set(test)]
-                     for fold, (_, test) in enumerate(folds)}
+            known = {fold: [j for j in judgments["full"] if j.case_id in test]
+                     for fold, test in enumerate(set(held) for _, held in folds)}
         return learning_curve(
             fit_score, dataset, folds, compared, fractions=check_fractions(self.learning_curve),
             n_seeds=self.curve_seeds, seed=self.seed, n_bootstrap=self.n_bootstrap,
