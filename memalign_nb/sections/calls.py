@@ -88,11 +88,13 @@ class CallRecorder(DeprecationRecorder):
         An entry picked from a collection by a key (``models["xgb"]``) reads only that
         entry: it is a baseline only when its key says so.
         """
-        keyed = {id(n.value) for n in ast.walk(node) if isinstance(n, ast.Subscript)
-                 and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)
-                 and not BASELINE_NAME.search(n.slice.value)}
+        keyed: set[int] = set()  # ast.walk visits a subscript before the value it picks from
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Call) and last_name(sub.func) in apis.BASELINES:
+            if (isinstance(sub, ast.Subscript) and isinstance(sub.slice, ast.Constant)
+                    and isinstance(sub.slice.value, str)
+                    and not BASELINE_NAME.search(sub.slice.value)):
+                keyed.add(id(sub.value))
+            elif isinstance(sub, ast.Call) and last_name(sub.func) in apis.BASELINES:
                 return True
             if isinstance(sub, ast.Name) and sub.id in self.baselines and id(sub) not in keyed:
                 return True
@@ -112,11 +114,15 @@ class CallRecorder(DeprecationRecorder):
         :func:`ast.walk` visits a call before the calls in its arguments, so the marks are
         in place when those are recorded.
         """
-        nested = [id(n) for n in ast.walk(node) if isinstance(n, ast.Call) and n is not node]
+        nested: list[int] = []
+        labels: list[str] = []
+        for sub in ast.walk(node):  # one walk finds both
+            if isinstance(sub, ast.Call) and sub is not node:
+                nested.append(id(sub))
+            elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
+                labels.append(sub.value)
         if last in LOGGING_CALLS:
             self._logged_calls.update(nested)
-        labels = [n.value for n in ast.walk(node) if isinstance(n, ast.Constant)
-                  and isinstance(n.value, str)]
         if any(BASELINE_NAME.search(text) for text in labels):
             self._baseline_calls.update(nested)
 

@@ -261,10 +261,11 @@ class SymbolTable:
 
     def _roles(self, node: ast.AST) -> set[str]:
         found = set()
-        labels = {id(n.value) for n in ast.walk(node) if isinstance(n, ast.Attribute)
-                  and n.attr in _LABEL_ATTRIBUTES}
+        labels: set[int] = set()  # ast.walk visits an attribute before the value it holds
         for sub in ast.walk(node):
-            if isinstance(sub, ast.Name) and sub.id not in self.objects and id(sub) not in labels:
+            if isinstance(sub, ast.Attribute) and sub.attr in _LABEL_ATTRIBUTES:
+                labels.add(id(sub.value))
+            elif isinstance(sub, ast.Name) and sub.id not in self.objects and id(sub) not in labels:
                 role = self.roles.get(sub.id)
                 if role is None and sub.id not in self.aliases and sub.id not in self.bound:
                     role = name_role(sub.id)  # defined where we cannot see (or nowhere)
